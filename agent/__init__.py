@@ -1,0 +1,1 @@
+"""The strong student and the LangGraph campaign loop that trains it."""

@@ -1,0 +1,1 @@
+"""Consistency checks: cross-examination, coherence, plausibility."""

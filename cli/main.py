@@ -1,0 +1,53 @@
+"""The `w2s` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from w2s import __version__
+from w2s.store.schema import LATEST
+
+from . import data
+from .common import console, open_store, workspace_path
+
+app = typer.Typer(name="w2s", no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Weak-to-strong campaigns: teach a strong model what is true from weak "
+                       "supervisors and a small budget of trusted labels.")
+app.add_typer(data.app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"w2s {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    workspace: Annotated[Optional[Path], typer.Option(
+        "--workspace", "-w", help="Workspace folder (default: $W2S_WORKSPACE or ./w2s-workspace).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    ctx.obj = {"workspace": workspace}
+
+
+@app.command()
+def info(ctx: typer.Context) -> None:
+    """The workspace: where it is, its schema version, rows per table."""
+    with open_store(ctx) as store:
+        tables = [t for (t,) in store.sql(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name")]
+        counts = {t: store.sql(f'SELECT count(*) FROM "{t}"')[0][0] for t in tables}
+        version = store.version()
+    console.print(f"workspace {workspace_path(ctx).resolve()}  (schema v{version}, "
+                  f"w2s reads v{LATEST})")
+    table = Table("table", "rows")
+    for t, n in counts.items():
+        table.add_row(t, f"{n:,}")
+    console.print(table)

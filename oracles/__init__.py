@@ -1,0 +1,1 @@
+"""Oracles behind one interface: ground truth, weak models, humans."""

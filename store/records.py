@@ -1,0 +1,174 @@
+"""One typed record per row kind of the log.
+
+Each record names its table and the columns that make a row unique; the store
+writes records with "insert unless that key exists", so a retried write after a
+crash never duplicates a row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def stable_id(*parts: object) -> str:
+    """A short id that is the same every time for the same parts."""
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode()).hexdigest()[:16]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    table: ClassVar[str]
+    key: ClassVar[tuple[str, ...]]
+
+
+class Dataset(Record):
+    table = "datasets"
+    key = ("name",)
+    name: str
+    labels: list[str] = Field(min_length=2, max_length=2)  # index = label value
+    question: str  # asked of every item unless the item has its own
+    description: str = ""
+    source: str = ""
+    created_at: datetime = Field(default_factory=now)
+
+
+class Item(Record):
+    table = "items"
+    key = ("id",)
+    id: str  # "<dataset>:<source id>", unique across the workspace
+    dataset: str
+    split: str
+    category: str
+    text: str = Field(min_length=1)
+    group_id: str | None = None  # items that answer one question, or a pair
+    question: str | None = None  # overrides the dataset's question
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Gold(Record):
+    """A trusted label. Only the ground-truth oracle and evaluation read these."""
+
+    table = "gold"
+    key = ("item_id",)
+    item_id: str
+    label: int = Field(ge=0, le=1)
+
+
+class Campaign(Record):
+    table = "campaigns"
+    key = ("id",)
+    id: str
+    dataset: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    status: Literal["created", "running", "stopped", "done", "failed"] = "created"
+    created_at: datetime = Field(default_factory=now)
+
+
+class Query(Record):
+    table = "queries"
+    key = ("campaign_id", "round", "item_id", "oracle")
+    campaign_id: str
+    round: int = Field(ge=0)
+    item_id: str
+    oracle: str
+    strategy: str
+    score: float | None = None
+    cost: float = Field(ge=0)
+    status: Literal["pending", "answered", "skipped", "failed"] = "pending"
+    created_at: datetime = Field(default_factory=now)
+
+    @computed_field
+    @property
+    def id(self) -> str:
+        return stable_id(self.campaign_id, self.round, self.item_id, self.oracle)
+
+
+class Label(Record):
+    table = "labels"
+    key = ("query_id",)
+    query_id: str
+    oracle: str
+    value: int = Field(ge=0, le=1)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    latency_s: float | None = Field(default=None, ge=0)
+    created_at: datetime = Field(default_factory=now)
+
+
+class Prediction(Record):
+    table = "predictions"
+    key = ("campaign_id", "round", "item_id", "head", "model_version")
+    campaign_id: str
+    round: int = Field(ge=0)
+    item_id: str
+    head: Literal["weak", "true"]
+    prob: float = Field(ge=0, le=1)  # probability of label 1
+    model_version: str
+    created_at: datetime = Field(default_factory=now)
+
+
+class Check(Record):
+    table = "checks"
+    key = ("id",)
+    campaign_id: str
+    round: int = Field(ge=0)
+    check_name: str
+    item_ids: list[str] = Field(min_length=1)
+    violation: float = Field(ge=0)
+    details: dict[str, Any] = Field(default_factory=dict)
+    model_version: str
+    created_at: datetime = Field(default_factory=now)
+
+    @computed_field
+    @property
+    def id(self) -> str:
+        return stable_id(self.campaign_id, self.round, self.check_name,
+                         *self.item_ids, self.model_version)
+
+
+class TrainingRound(Record):
+    table = "training_rounds"
+    key = ("campaign_id", "round")
+    campaign_id: str
+    round: int = Field(ge=0)
+    loss: str
+    n_weak: int = Field(ge=0)
+    n_gold: int = Field(ge=0)
+    model_version: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    started_at: datetime
+    finished_at: datetime = Field(default_factory=now)
+
+
+class Metric(Record):
+    table = "metrics"
+    key = ("campaign_id", "round", "name", "scope")
+    campaign_id: str
+    round: int = Field(ge=0)
+    name: str
+    scope: str = "all"  # "all", a split, or "category=<name>"
+    value: float
+    created_at: datetime = Field(default_factory=now)
+
+
+class Event(Record):
+    table = "events"
+    key = ("id",)
+    id: str
+    campaign_id: str | None = None
+    kind: str
+    payload: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=now)
+
+
+RECORDS: tuple[type[Record], ...] = (
+    Dataset, Item, Gold, Campaign, Query, Label, Prediction, Check,
+    TrainingRound, Metric, Event,
+)
