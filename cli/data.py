@@ -71,8 +71,13 @@ def import_(
             loaded = _renamed(loaded, name)
         progress.update(reading, total=len(loaded.items), completed=len(loaded.items))
         writing = progress.add_task(f"writing {loaded.dataset.name}", total=len(loaded.items))
-        store.import_dataset(loaded.dataset, loaded.items, loaded.gold, replace=replace,
-                             on_progress=lambda n: progress.advance(writing, n))
+        written = store.import_dataset(loaded.dataset, loaded.items, loaded.gold,
+                                       replace=replace,
+                                       on_progress=lambda n: progress.advance(writing, n))
+        progress.update(writing, completed=len(loaded.items))
+    if not written:
+        console.print(f"[bold]{loaded.dataset.name}[/] is already in the workspace, unchanged")
+        return
     console.print(f"imported [bold]{loaded.dataset.name}[/]: {len(loaded.items):,} items, "
                   f"{len(loaded.gold):,} with gold labels")
 

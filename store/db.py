@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import typing
@@ -168,10 +169,18 @@ class Store:
 
     def import_dataset(self, dataset: Dataset, items: list[Item], gold: list[Gold],
                        replace: bool = False,
-                       on_progress: Callable[[int], None] | None = None) -> None:
-        """Write a dataset with its items and gold labels, all or nothing."""
+                       on_progress: Callable[[int], None] | None = None) -> bool:
+        """Write a dataset with its items and gold labels, all or nothing. Importing
+        the same content again changes nothing and returns False."""
+        digest = hashlib.sha256()
+        for record in (*items, *gold):
+            digest.update(record.model_dump_json().encode())
+        dataset = dataset.model_copy(update={"fingerprint": digest.hexdigest()})
         with self.transaction():
-            if self.sql("SELECT 1 FROM datasets WHERE name = ?", [dataset.name]):
+            existing = self.sql("SELECT fingerprint FROM datasets WHERE name = ?", [dataset.name])
+            if existing:
+                if existing[0][0] == dataset.fingerprint and not replace:
+                    return False
                 if not replace:
                     raise StoreError(f"dataset {dataset.name!r} is already in this workspace "
                                      "(import with --replace to overwrite it)")
@@ -184,6 +193,7 @@ class Store:
                     on_progress(len(chunk))
             if gold:
                 self._insert(Gold, gold)
+        return True
 
     def delete_dataset(self, name: str) -> None:
         with self.transaction():

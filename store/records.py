@@ -37,6 +37,7 @@ class Dataset(Record):
     question: str  # asked of every item unless the item has its own
     description: str = ""
     source: str = ""
+    fingerprint: str = ""  # digest of the imported items and gold labels
     created_at: datetime = Field(default_factory=now)
 
 

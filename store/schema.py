@@ -109,6 +109,11 @@ MIGRATIONS: list[str] = [
         created_at TIMESTAMP NOT NULL
     );
     """,
+    # 2: a dataset remembers what it was imported from, so importing the same
+    # content again is a no-op instead of an error
+    """
+    ALTER TABLE datasets ADD COLUMN fingerprint VARCHAR DEFAULT '';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

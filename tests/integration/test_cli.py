@@ -31,10 +31,12 @@ def test_quick_start_flow(tmp_path):
     shown = run("-w", ws, "data", "show", "builtin", "--category", "capitals", "--limit", "2").stdout
     assert "capitals" in shown and "Is this statement true?" in shown
     info = run("-w", ws, "info").stdout
-    assert "schema v1" in info
-    again = run("-w", ws, "data", "import", "builtin", check=False)
-    assert again.returncode == 2 and "--replace" in again.stderr
-    assert "Traceback" not in again.stderr
+    assert "schema v2" in info
+    again = run("-w", ws, "data", "import", "builtin")
+    assert "already in the workspace, unchanged" in again.stdout
+    other = run("-w", ws, "data", "import", "builtin", "--per-category", "10", check=False)
+    assert other.returncode == 2 and "--replace" in other.stderr
+    assert "Traceback" not in other.stderr
     con = duckdb.connect(str(tmp_path / "ws" / "w2s.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM items").fetchone()[0] == 1500
 

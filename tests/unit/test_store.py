@@ -29,6 +29,21 @@ def test_new_file_is_migrated_to_latest(tmp_path):
         assert s.sql("SELECT count(*) FROM schema_version")[0][0] == LATEST
 
 
+def test_an_old_file_is_migrated_and_keeps_its_rows(tmp_path):
+    from w2s.store.schema import MIGRATIONS
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                "applied_at TIMESTAMP DEFAULT now())")
+    con.execute(MIGRATIONS[0])
+    con.execute("INSERT INTO schema_version (version) VALUES (1)")
+    con.execute("INSERT INTO datasets VALUES ('old', ['no', 'yes'], 'Q?', '', '', now())")
+    con.close()
+    with Store(path) as s:
+        assert s.version() == LATEST
+        assert s.dataset("old").fingerprint == ""
+
+
 def test_a_file_from_a_newer_w2s_is_refused(tmp_path):
     path = tmp_path / "w.duckdb"
     Store(path).close()
@@ -99,7 +114,8 @@ def test_gold_is_only_read_through_the_gold_module(store):
 
 
 def test_import_is_all_or_nothing_and_replace_needs_asking(store):
-    store.import_dataset(_dataset(), _items(3), [Gold(item_id="d:0", label=1)])
+    assert store.import_dataset(_dataset(), _items(3), [Gold(item_id="d:0", label=1)])
+    assert not store.import_dataset(_dataset(), _items(3), [Gold(item_id="d:0", label=1)])
     with pytest.raises(StoreError, match="already"):
         store.import_dataset(_dataset(), _items(5), [])
     assert len(store.items("d")) == 3
