@@ -11,13 +11,16 @@ from rich.table import Table
 from w2s import __version__
 from w2s.store.schema import LATEST
 
-from . import data
+from . import data, student
 from .common import console, open_store, workspace_path
 
 app = typer.Typer(name="w2s", no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Weak-to-strong campaigns: teach a strong model what is true from weak "
                        "supervisors and a small budget of trusted labels.")
 app.add_typer(data.app, name="data")
+app.add_typer(student.model_app, name="model")
+app.command()(student.serve)
+app.command()(student.predict)
 
 
 def _version(value: bool) -> None:

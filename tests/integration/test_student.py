@@ -1,0 +1,135 @@
+"""The student on real components: SmolLM2 from its PyPI package, a real vLLM
+server, transformers in-process, real items from the shared data, a DuckDB file."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from w2s.agent.student import (HEADS, HFEngine, Prompter, Student, StudentConfig, prepare)
+from w2s.agent.student.engines import EngineError, collect
+from w2s.agent.student.models import MANIFEST, verify
+from w2s.agent.student.server import free_port
+from w2s.store import Prediction, Store
+from w2s.store.datasets import generate, load_named, subsample
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def sciq_100(shared_data):
+    """100 real items: 50 SciQ test questions, each with its answer and a distractor."""
+    loaded = load_named("sciq", str(shared_data))
+    test = [i for i in loaded.items if i.split == "test"][:100]
+    ids = {i.id for i in test}
+    return loaded.dataset, test, [g for g in loaded.gold if g.item_id in ids]
+
+
+def test_prepare_is_idempotent_and_checked(model_dir, tmp_path):
+    files = json.loads((model_dir / MANIFEST).read_text())["files"]
+    assert {"model.safetensors", "config.json", "tokenizer.json"} <= set(files)
+    assert "chat_template" in (model_dir / "tokenizer_config.json").read_text() or \
+        (model_dir / "chat_template.jinja").exists()
+    mtime = (model_dir / "model.safetensors").stat().st_mtime
+    start = time.monotonic()
+    assert prepare() == model_dir
+    assert time.monotonic() - start < 10
+    assert (model_dir / "model.safetensors").stat().st_mtime == mtime
+    # a damaged copy fails the checksum and is converted again
+    copy = tmp_path / "models" / model_dir.name
+    shutil.copytree(model_dir, copy)
+    (copy / "config.json").write_text("{}")
+    assert not verify(copy)
+    assert prepare(root=tmp_path / "models") == copy
+    assert verify(copy)
+
+
+def test_label_words_are_single_tokens_and_heads_share_the_item_prefix(model_dir, sciq_100):
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    prompter = Prompter(tok)
+    assert [tok.decode([i]) for i in prompter.label_ids] == ["No", "Yes"]
+    dataset, items, _ = sciq_100
+    item = items[0]
+    weak, true = (prompter.head(item, dataset, h) for h in HEADS)
+    shared = os.path.commonprefix([weak, true])
+    assert shared.endswith(item.text + "\n\n") and shared.count(item.text) == 1
+    ids = [tok.encode(p, add_special_tokens=False) for p in (weak, true)]
+    prefix = tok.encode(shared, add_special_tokens=False)
+    assert ids[0][:len(prefix) - 1] == ids[1][:len(prefix) - 1] == prefix[:-1]
+
+
+def test_vllm_server_and_transformers_agree_on_100_real_items(vllm_server, model_dir, sciq_100,
+                                                              tmp_path):
+    dataset, items, gold = sciq_100
+    store = Store(tmp_path / "w2s.duckdb")
+    store.import_dataset(dataset, items, gold)
+    served = Student(StudentConfig(url=vllm_server.url), tmp_path).open()
+    probs_v = served.predict_to_store(store, items, dataset, "agree", 0)
+    served.close()
+    local = Student(StudentConfig(engine="hf"), tmp_path).open()
+    probs_h = local.predict_to_store(store, items, dataset, "agree-hf", 0)
+    for head in HEADS:
+        p, q = probs_v[head], probs_h[head]
+        delta = max(np.abs(np.log(p) - np.log(q)).max(), np.abs(np.log1p(-p) - np.log1p(-q)).max())
+        assert delta < 1e-3, (head, delta)
+    logged = store.select(Prediction, "campaign_id = 'agree'")
+    assert len(logged) == 200 and {p.model_version for p in logged} == {model_dir.name}
+    store.close()
+
+
+def test_hf_engine_features_are_last_token_hidden_states(model_dir):
+    engine = HFEngine(model_dir)
+    prompts = ["The sky is", "Two plus two is four. Is that true?"]
+    feats = engine.features(prompts)
+    assert feats.shape == (2, engine.model.config.hidden_size)
+    alone = engine.features(prompts[:1])
+    assert np.allclose(feats[0], alone[0], atol=1e-4)  # padding does not leak in
+
+
+def test_runtime_lora_loading_is_enabled(vllm_server):
+    r = httpx.post(f"{vllm_server.url}/v1/load_lora_adapter",
+                   json={"lora_name": "nope", "lora_path": "/nonexistent/adapter"}, timeout=60)
+    assert r.status_code == 404 and "No adapter found" in r.text
+
+
+def test_a_dead_server_is_a_clear_error(model_dir, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    student = Student(StudentConfig(url=url, served_name="m", retries=1), tmp_path).open()
+    d = generate()
+    with pytest.raises(EngineError, match=url):
+        student.predict(d.items[:3], d.dataset)
+
+
+def _vllm_processes() -> set[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return {line.strip() for line in out.splitlines()
+            if "VLLM::" in line or "vllm.entrypoints" in line}
+
+
+def test_w2s_predict_runs_and_stops_its_own_server_cleanly(tmp_path, model_dir):
+    import importlib.util
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vLLM is not installed")
+    w2s = str(Path(sys.executable).parent / "w2s")
+    ws = str(tmp_path / "ws")
+    env = {**os.environ, "COLUMNS": "200"}
+    subprocess.run([w2s, "-w", ws, "data", "import", "builtin"], check=True, env=env,
+                   capture_output=True)
+    before_tmp, before_procs = set(os.listdir("/tmp")), _vllm_processes()
+    r = subprocess.run([w2s, "-w", ws, "predict", "builtin", "--limit", "16", "--engine", "vllm"],
+                       capture_output=True, text=True, env=env, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "logged 32 predictions" in r.stdout and "accuracy vs gold" in r.stdout
+    assert _vllm_processes() == before_procs  # no orphans
+    assert set(os.listdir("/tmp")) - before_tmp == set()  # no stray files in /tmp
+    assert list((tmp_path / "ws" / "logs").glob("vllm-*.log"))
+    with Store.in_workspace(ws, read_only=True) as s:
+        assert len(s.select(Prediction)) == 32
