@@ -161,6 +161,12 @@ class Store:
             out.append(cls.model_validate(values))
         return out
 
+    def set_query_status(self, query_ids: list[str], status: str) -> None:
+        if query_ids:
+            with self.transaction():
+                self.con.execute("UPDATE queries SET status = ? WHERE list_contains(?, id)",
+                                 [status, query_ids])
+
     def sql(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         with self._lock:
             return self.con.execute(sql, params or []).fetchall()

