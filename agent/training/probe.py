@@ -1,0 +1,117 @@
+"""Probe heads on frozen student features, anchored at the prompted prior.
+
+For a head's prompt, the model's own log-odds of the label words are
+(W[yes] - W[no]) . h, with h the final-norm hidden state of the last prompt token
+and W the output embedding. A probe head learns a correction on top of that:
+
+    logit = (W[yes] - W[no]) . h + v . h + b
+
+so it starts exactly at the zero-shot student and the L2 penalty on v pulls it
+back toward what the student knew before it saw any weak label.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+
+from .config import TrainConfig
+from .losses import LOSSES, gold_xent
+
+
+def label_direction(model_dir: str | Path, label_ids: tuple[int, int]) -> np.ndarray:
+    """W[label 1] - W[label 0] from the model's output embedding (tied or not)."""
+    shards = sorted(Path(model_dir).glob("*.safetensors"))
+    for key in ("lm_head.weight", "model.embed_tokens.weight"):  # untied first
+        for path in shards:
+            with safe_open(path, "pt") as f:
+                if key in f.keys():
+                    w = f.get_slice(key)
+                    no, yes = (w[i:i + 1].float()[0] for i in label_ids)
+                    return (yes - no).numpy()
+    raise ValueError(f"no output embedding found in {model_dir}")
+
+
+def _two_class(z: torch.Tensor) -> torch.Tensor:
+    return torch.stack([torch.zeros_like(z), z], dim=1)
+
+
+class ProbeHeads:
+    """Weak head and truth head, trained jointly."""
+
+    def __init__(self, direction: np.ndarray):
+        self.direction = torch.tensor(direction, dtype=torch.float32)
+        d = len(direction)
+        self.v = {h: torch.zeros(d) for h in ("weak", "true")}
+        self.b = {h: torch.zeros(()) for h in ("weak", "true")}
+
+    def logits(self, head: str, feats: np.ndarray | torch.Tensor) -> torch.Tensor:
+        h = torch.as_tensor(feats, dtype=torch.float32)
+        return h @ (self.direction + self.v[head]) + self.b[head]
+
+    def prior_logits(self, feats: np.ndarray) -> np.ndarray:
+        return (torch.as_tensor(feats, dtype=torch.float32) @ self.direction).numpy()
+
+    def fit(self, feats_weak: np.ndarray, feats_true: np.ndarray, weak: np.ndarray,
+            gold: np.ndarray, config: TrainConfig) -> "ProbeHeads":
+        """weak: P(label 1) per item from the supervisor; gold: 1/0 bought labels, -1 none."""
+        gen = torch.Generator().manual_seed(config.seed)
+        fw, ft = (torch.as_tensor(f, dtype=torch.float32) for f in (feats_weak, feats_true))
+        w = torch.as_tensor(weak, dtype=torch.float32)
+        g = torch.as_tensor(gold)
+        params = [self.v["weak"], self.b["weak"], self.v["true"], self.b["true"]]
+        for p in params:
+            p.requires_grad_(True)
+        opt = torch.optim.Adam(params, lr=config.probe_lr)
+        loss_fn = LOSSES[config.loss]
+        n = len(w)
+        steps_per_epoch = max(1, -(-n // config.batch_size))
+        total = config.probe_epochs * steps_per_epoch
+        step = 0
+        for _ in range(config.probe_epochs):
+            order = torch.randperm(n, generator=gen)
+            for start in range(0, n, config.batch_size):
+                idx = order[start:start + config.batch_size]
+                if len(idx) < 2:
+                    continue
+                zt = _two_class(self.logits("true", ft[idx]))
+                zw = _two_class(self.logits("weak", fw[idx]))
+                loss = F.cross_entropy(zw, torch.stack([1 - w[idx], w[idx]], 1))
+                loss = loss + loss_fn(zt, w[idx], step / total, config.losses)
+                has_gold = g[idx] >= 0
+                if has_gold.any() and config.gold_weight > 0:
+                    loss = loss + config.gold_weight * gold_xent(zt[has_gold], g[idx][has_gold])
+                loss = loss + config.probe_l2 * (self.v["weak"].square().sum()
+                                                 + self.v["true"].square().sum())
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                step += 1
+        for p in params:
+            p.requires_grad_(False)
+        return self
+
+    def predict(self, feats_weak: np.ndarray, feats_true: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """P(label 1) of the weak head and of the truth head."""
+        with torch.no_grad():
+            return (torch.sigmoid(self.logits("weak", feats_weak)).numpy(),
+                    torch.sigmoid(self.logits("true", feats_true)).numpy())
+
+    def save(self, path: str | Path) -> None:
+        np.savez(path, direction=self.direction.numpy(),
+                 **{f"v_{h}": self.v[h].numpy() for h in self.v},
+                 **{f"b_{h}": self.b[h].numpy() for h in self.b})
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ProbeHeads":
+        data = np.load(path)
+        heads = cls(data["direction"])
+        for h in ("weak", "true"):
+            heads.v[h] = torch.tensor(data[f"v_{h}"])
+            heads.b[h] = torch.tensor(data[f"b_{h}"])
+        return heads
