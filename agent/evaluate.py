@@ -10,8 +10,44 @@ from w2s.store import Item, Store
 from w2s.store.gold import read_gold
 
 
+def correct(store: Store, items: Sequence[Item], prob_true: np.ndarray,
+            threshold: float = 0.5) -> np.ndarray:
+    """1.0 where (P(label 1) > threshold) matches gold, NaN where an item has no gold."""
+    gold = read_gold(store, item_ids=[i.id for i in items])
+    return np.array([float(int(p > threshold) == gold[i.id]) if i.id in gold else np.nan
+                     for i, p in zip(items, prob_true)])
+
+
 def accuracy(store: Store, items: Sequence[Item], prob_true: np.ndarray) -> float | None:
     """Accuracy of P(label 1) > 0.5 on the items that have gold; None if none has."""
-    gold = read_gold(store, item_ids=[i.id for i in items])
-    hits = [int(p > 0.5) == gold[i.id] for i, p in zip(items, prob_true) if i.id in gold]
-    return float(np.mean(hits)) if hits else None
+    hits = correct(store, items, prob_true)
+    return None if np.isnan(hits).all() else float(np.nanmean(hits))
+
+
+def pgr(weak: float, strong: float, ceiling: float) -> float:
+    """Performance gap recovered: 0 = no better than the supervisor, 1 = the ceiling."""
+    gap = ceiling - weak
+    return float("nan") if abs(gap) < 1e-12 else (strong - weak) / gap
+
+
+def pgr_ci(weak: np.ndarray, strong: np.ndarray, ceiling: np.ndarray, n_boot: int = 1000,
+           seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
+    """PGR of seed-averaged accuracies, with a bootstrap interval over test items.
+
+    Each argument is [seeds, items] of 0/1 correctness on the same test items;
+    resampling items (the same resample for every method and seed) keeps the
+    pairing that makes the difference precise.
+    """
+    point = pgr(weak.mean(), strong.mean(), ceiling.mean())
+    rng = np.random.default_rng(seed)
+    n = weak.shape[1]
+    draws = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        draws.append(pgr(weak[:, idx].mean(), strong[:, idx].mean(), ceiling[:, idx].mean()))
+    draws = np.array(draws)
+    draws = draws[np.isfinite(draws)]
+    if not len(draws):
+        return point, float("nan"), float("nan")
+    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    return point, float(lo), float(hi)

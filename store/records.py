@@ -136,7 +136,7 @@ class Check(Record):
 
 class TrainingRound(Record):
     table = "training_rounds"
-    key = ("campaign_id", "round")
+    key = ("campaign_id", "round", "model_version")
     campaign_id: str
     round: int = Field(ge=0)
     loss: str

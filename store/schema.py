@@ -114,6 +114,25 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE datasets ADD COLUMN fingerprint VARCHAR DEFAULT '';
     """,
+    # 3: one round can train several students (an experiment trains one per method),
+    # told apart by model version
+    """
+    CREATE TABLE training_rounds_v3 (
+        campaign_id VARCHAR NOT NULL,
+        round INTEGER NOT NULL,
+        loss VARCHAR NOT NULL,
+        n_weak INTEGER NOT NULL,
+        n_gold INTEGER NOT NULL,
+        model_version VARCHAR NOT NULL,
+        details VARCHAR NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (campaign_id, round, model_version)
+    );
+    INSERT INTO training_rounds_v3 SELECT * FROM training_rounds;
+    DROP TABLE training_rounds;
+    ALTER TABLE training_rounds_v3 RENAME TO training_rounds;
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

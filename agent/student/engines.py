@@ -55,6 +55,17 @@ class HFEngine:
         self.batch_size = batch_size
         self.model_version = Path(model_path).name
 
+    def use_adapter(self, path: str | Path, name: str) -> None:
+        """Load a LoRA adapter (peft) and make it the active one."""
+        from peft import PeftModel
+
+        if isinstance(self.model, PeftModel):
+            self.model.load_adapter(str(path), adapter_name=name)
+        else:
+            self.model = PeftModel.from_pretrained(self.model, str(path), adapter_name=name)
+        self.model.set_adapter(name)
+        self.model.eval()
+
     def _forward(self, prompts: Sequence[str], hidden: bool = False):
         # right padding: each prompt keeps positions 0..len-1, as when scored alone
         enc = self.tokenizer(list(prompts), add_special_tokens=False, padding=True,
@@ -162,6 +173,20 @@ class VLLMClient:
             finally:
                 for _, f in futures:
                     f.cancel()
+
+    def _embed(self, prompts: Sequence[str]) -> np.ndarray:
+        body = {"model": self.model, "input": list(prompts), "add_special_tokens": False}
+        data = sorted(self._post("/v1/embeddings", body)["data"], key=lambda d: d["index"])
+        return np.array([d["embedding"] for d in data], dtype=np.float32)
+
+    def features(self, prompts: Sequence[str], layer: int = -1) -> np.ndarray:
+        """Last-token hidden states from a pooling server (ServeConfig(runner="pooling"))."""
+        if layer != -1:
+            raise EngineError("a vLLM pooling server gives the last layer only")
+        spans = _batches(len(prompts), self.batch_size)
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            parts = list(pool.map(lambda se: self._embed(prompts[se[0]:se[1]]), spans))
+        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
 
     def models(self) -> list[str]:
         try:

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,7 @@ from .engines import EngineError
 
 class ServeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    runner: Literal["generate", "pooling"] = "generate"  # pooling: last-token hidden states
     host: str = "127.0.0.1"
     port: int = Field(default=0, ge=0, le=65535)  # 0: any free port
     device: str = "auto"  # auto | cpu | cuda
@@ -74,9 +76,14 @@ class VLLMServer:
         c = self.config
         cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server",
                "--model", str(self.model_dir), "--served-model-name", self.served_name,
-               "--host", c.host, "--port", str(self.port), "--max-model-len", str(c.max_model_len),
-               # with allowed_token_ids, return the label tokens' log-probs, renormalized
-               "--logprobs-mode", "processed_logprobs"]
+               "--host", c.host, "--port", str(self.port), "--max-model-len", str(c.max_model_len)]
+        if c.runner == "pooling":
+            # /v1/embeddings returns the final-norm hidden state of the last prompt token
+            cmd += ["--runner", "pooling", "--convert", "embed", "--pooler-config",
+                    '{"pooling_type": "LAST", "use_activation": false}']
+        else:
+            # with allowed_token_ids, return the label tokens' log-probs, renormalized
+            cmd += ["--logprobs-mode", "processed_logprobs"]
         if c.enable_lora:
             cmd += ["--enable-lora", "--max-lora-rank", str(c.max_lora_rank)]
         if not _on_gpu(c.device):

@@ -64,6 +64,12 @@ class Student:
         self.engine = client
         return self
 
+    def use_model(self, name: str) -> None:
+        """Predict with another model on the same engine: a LoRA adapter's name."""
+        self.engine.model_version = self.model_version = name
+        if isinstance(self.engine, VLLMClient):
+            self.engine.model = name
+
     def close(self) -> None:
         if isinstance(self.engine, VLLMClient):
             self.engine.close()
@@ -100,6 +106,16 @@ class Student:
                            len(prompts), 2, land)
         probs = np.exp(logprobs[:, 1]).reshape(len(items), k)
         return {head: probs[:, h] for h, head in enumerate(heads)}
+
+    def features(self, items: Sequence[Item], dataset: Dataset,
+                 heads: Sequence[Head] = HEADS) -> dict[Head, np.ndarray]:
+        """Last-token hidden states of each head's prompt: from a vLLM pooling server
+        (serve.runner = "pooling") or the in-process engine."""
+        if self.engine is None:
+            raise RuntimeError("open the student first (with Student(...) as s: ...)")
+        feats = self.engine.features(self.prompts(items, dataset, heads))
+        k = len(heads)
+        return {head: feats[h::k] for h, head in enumerate(heads)}
 
     def predict_to_store(self, store: Store, items: Sequence[Item], dataset: Dataset,
                          campaign_id: str, round: int, heads: Sequence[Head] = HEADS,

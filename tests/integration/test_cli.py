@@ -31,7 +31,7 @@ def test_quick_start_flow(tmp_path):
     shown = run("-w", ws, "data", "show", "builtin", "--category", "capitals", "--limit", "2").stdout
     assert "capitals" in shown and "Is this statement true?" in shown
     info = run("-w", ws, "info").stdout
-    assert "schema v2" in info
+    assert "schema v3" in info
     again = run("-w", ws, "data", "import", "builtin")
     assert "already in the workspace, unchanged" in again.stdout
     other = run("-w", ws, "data", "import", "builtin", "--per-category", "10", check=False)

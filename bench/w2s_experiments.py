@@ -1,0 +1,83 @@
+"""Weak-to-strong on shipped tasks: `w2s experiment` per task, one table.
+
+    python bench/w2s_experiments.py [--seeds 3] [--n-train 1200] [--n-test 1000]
+        [--weak tfidf] [--losses xent,logconf,entropy,window] [--engine vllm|hf]
+
+Student features are cached in the bench workspace, so a rerun (say with other
+losses) costs only training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, ExperimentConfig, run_experiment
+from w2s.agent.student import StudentConfig
+from w2s.store import Store, StoreError
+from w2s.store.datasets import data_dir, load_named
+
+# name: (dataset, categories, longest text kept)
+TASKS = {
+    "amazon": ("amazon", None, 1500),
+    "sciq": ("sciq", None, None),
+    "ethics-justice": ("ethics", ["justice"], None),
+    "ethics-commonsense": ("ethics", ["commonsense"], 400),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", default=",".join(TASKS))
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--n-train", type=int, default=1200)
+    ap.add_argument("--n-test", type=int, default=1000)
+    ap.add_argument("--weak", default="tfidf")
+    ap.add_argument("--losses", default="xent,logconf,entropy,window")
+    ap.add_argument("--engine", default="vllm")
+    ap.add_argument("--workspace", default="bench-workspace")
+    ap.add_argument("--data-dir", default=None)
+    args = ap.parse_args()
+    console = Console(width=200)
+    workspace = Path(args.workspace)
+    losses = [x for x in args.losses.split(",") if x]
+    rows = []
+    with Store.in_workspace(workspace) as store:
+        for task in args.tasks.split(","):
+            dataset, categories, max_chars = TASKS[task]
+            try:
+                store.dataset(dataset)
+            except StoreError:
+                loaded = load_named(dataset, str(data_dir(args.data_dir)))
+                store.import_dataset(loaded.dataset, loaded.items, loaded.gold)
+            cfg = ExperimentConfig(dataset=dataset, categories=categories,
+                                   max_text_chars=max_chars, weak=args.weak,
+                                   seeds=list(range(args.seeds)), n_train=args.n_train,
+                                   n_test=args.n_test, losses=losses,
+                                   student=StudentConfig(engine=args.engine))
+            start = time.monotonic()
+            result = run_experiment(store, cfg, workspace,
+                                    say=lambda m, t=task: console.log(f"[{t}] {m}"))
+            rows.append((task, result, time.monotonic() - start))
+
+    table = Table(title=f"weak-to-strong, student SmolLM2-135M-Instruct probe heads, weak = "
+                        f"{args.weak}, {args.seeds} seeds, PGR with 95% bootstrap CI over test items")
+    for col in ["task", "train/test", "weak", "zero-shot", "ceiling",
+                *[f"{loss} acc" for loss in losses], *[f"{loss} PGR" for loss in losses], "time"]:
+        table.add_column(col, justify="left" if col == "task" else "right")
+    for task, r, seconds in rows:
+        acc = r.accuracy
+        pgrs = [r.pgr[f"w2s-{loss}"] for loss in losses]
+        table.add_row(task, f"{r.n_train}/{r.n_test}", f"{acc[WEAK]:.3f}", f"{acc[ZERO_SHOT]:.3f}",
+                      f"{acc[CEILING]:.3f}", *[f"{acc[f'w2s-{loss}']:.3f}" for loss in losses],
+                      *[f"{p:+.2f} [{lo:+.2f},{hi:+.2f}]" for p, lo, hi in pgrs],
+                      f"{seconds:.0f} s")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
