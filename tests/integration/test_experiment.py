@@ -46,18 +46,19 @@ def test_training_reads_only_gold_it_bought(tmp_path, model_dir, monkeypatch):
 def test_a_short_run_on_shipped_data_beats_chance_and_is_logged(tmp_path, model_dir,
                                                                 shared_data):
     store = Store(tmp_path / "w2s.duckdb")
-    d = load_named("sciq", str(shared_data))
+    d = load_named("amazon", str(shared_data))
     store.import_dataset(d.dataset, d.items, d.gold)
-    cfg = ExperimentConfig(dataset="sciq", seeds=[0, 1], n_train=300, n_test=200,
-                           student=StudentConfig(engine="hf"), n_boot=200)
+    # short reviews keep this under a few minutes on 2 CPU cores
+    cfg = ExperimentConfig(dataset="amazon", seeds=[0, 1], n_train=300, n_test=200,
+                           max_text_chars=400, student=StudentConfig(engine="hf"), n_boot=200)
     result = run_experiment(store, cfg, tmp_path)
-    assert result.accuracy[CEILING] > 0.6
-    assert result.accuracy["w2s-logconf"] > 0.55
+    assert result.accuracy[CEILING] > 0.65
+    assert result.accuracy["w2s-xent"] > 0.6 and result.accuracy["w2s-logconf"] > 0.6
     for method in ("zero-shot", "w2s-xent", "w2s-logconf"):
         point, lo, hi = result.pgr[method]
         assert lo <= point <= hi
     campaign = store.select(Campaign, "id = ?", [result.experiment_id])[0]
-    assert campaign.status == "done" and campaign.config["dataset"] == "sciq"
+    assert campaign.status == "done" and campaign.config["dataset"] == "amazon"
     assert len(store.select(TrainingRound)) == 2 * 3  # per seed: ceiling, xent, logconf
     assert len(store.select(Prediction, "head = 'true'")) == 2 * 3 * 200
     summary = {m.name: m.value for m in store.select(Metric, "scope = 'summary'")}

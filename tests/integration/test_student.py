@@ -133,3 +133,34 @@ def test_w2s_predict_runs_and_stops_its_own_server_cleanly(tmp_path, model_dir):
     assert list((tmp_path / "ws" / "logs").glob("vllm-*.log"))
     with Store.in_workspace(ws, read_only=True) as s:
         assert len(s.select(Prediction)) == 32
+
+
+def test_w2s_serve_runs_until_interrupted_and_leaves_nothing(tmp_path, model_dir):
+    import importlib.util
+    import signal
+    if importlib.util.find_spec("vllm") is None:
+        pytest.skip("vLLM is not installed")
+    w2s = str(Path(sys.executable).parent / "w2s")
+    port = free_port()
+    before_tmp, before_procs = set(os.listdir("/tmp")), _vllm_processes()
+    proc = subprocess.Popen([w2s, "-w", str(tmp_path / "ws"), "serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(1)
+        models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).json()["data"]
+        assert [m["id"] for m in models] == [model_dir.name]
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out[-2000:]
+    assert "serving" in out and "stopping" in out
+    assert _vllm_processes() == before_procs
+    assert set(os.listdir("/tmp")) - before_tmp == set()
