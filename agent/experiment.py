@@ -98,12 +98,13 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     say(f"{exp_id}: {len(train)} train items (two halves), {len(test)} test items, "
         f"seeds {config.seeds}")
 
-    trainer = (LoraTrainer if config.train.mode == "lora" else ProbeTrainer)(
-        config, dataset, train, test, Path(workspace), exp_id, say)
     gt = GroundTruthOracle(store)
     hits: dict[str, list[np.ndarray]] = {}
     ntr = len(train)
+    trainer = None
     try:
+        trainer = (LoraTrainer if config.train.mode == "lora" else ProbeTrainer)(
+            config, dataset, train, test, Path(workspace), exp_id, say)
         for seed in config.seeds:
             say(f"seed {seed}")
             order = np.random.default_rng(seed).permutation(ntr)
@@ -144,8 +145,12 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
                 hits.setdefault(method, []).append(correct(store, test, p))
                 store.write([Metric(campaign_id=exp_id, round=seed, name=f"acc:{method}",
                                     scope="test", value=float(np.nanmean(hits[method][-1])))])
+    except BaseException:
+        store.sql("UPDATE campaigns SET status = 'failed' WHERE id = ?", [exp_id])
+        raise
     finally:
-        trainer.close()
+        if trainer is not None:
+            trainer.close()
 
     result = Result(exp_id, ntr, len(test))
     stacked = {m: np.stack(h) for m, h in hits.items()}
@@ -203,9 +208,14 @@ class LoraTrainer:
         self.student = Student(config.student.model_copy(update={"serve": serve}), workspace)
         self.dataset, self.train, self.test, self.say = dataset, train, test, say
         self.adapters = workspace / "adapters" / exp_id
-        say("starting the student's vLLM server" if config.student.engine == "vllm" else "")
+        if config.student.engine == "vllm" and config.student.url is None:
+            say("starting the student's vLLM server")
         self.student.open()
-        probs = self.student.predict(test, dataset, heads=[Head.true])[Head.true]
+        try:
+            probs = self.student.predict(test, dataset, heads=[Head.true])[Head.true]
+        except BaseException:
+            self.student.close()
+            raise
         self._zero_shot = np.log(probs) - np.log1p(-probs)
 
     def zero_shot_logits(self) -> np.ndarray:

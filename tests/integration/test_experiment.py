@@ -53,7 +53,7 @@ def test_a_short_run_on_shipped_data_beats_chance_and_is_logged(tmp_path, model_
                            max_text_chars=400, student=StudentConfig(engine="hf"), n_boot=200)
     result = run_experiment(store, cfg, tmp_path)
     assert result.accuracy[CEILING] > 0.65
-    assert result.accuracy["w2s-xent"] > 0.6 and result.accuracy["w2s-logconf"] > 0.6
+    assert result.accuracy["w2s-xent"] > 0.55 and result.accuracy["w2s-logconf"] > 0.55
     for method in ("zero-shot", "w2s-xent", "w2s-logconf"):
         point, lo, hi = result.pgr[method]
         assert lo <= point <= hi

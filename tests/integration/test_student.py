@@ -110,8 +110,9 @@ def test_a_dead_server_is_a_clear_error(model_dir, tmp_path):
 
 def _vllm_processes() -> set[str]:
     out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    # a <defunct> entry is an exited process waiting to be reaped by init: not running
     return {line.strip() for line in out.splitlines()
-            if "VLLM::" in line or "vllm.entrypoints" in line}
+            if ("VLLM::" in line or "vllm.entrypoints" in line) and "<defunct>" not in line}
 
 
 def test_w2s_predict_runs_and_stops_its_own_server_cleanly(tmp_path, model_dir):
@@ -155,6 +156,7 @@ def test_w2s_serve_runs_until_interrupted_and_leaves_nothing(tmp_path, model_dir
                 time.sleep(1)
         models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).json()["data"]
         assert [m["id"] for m in models] == [model_dir.name]
+        time.sleep(3)  # w2s polls /health every 0.5 s before it reports "serving"
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         out, _ = proc.communicate(timeout=120)
     finally:
