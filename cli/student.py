@@ -37,6 +37,10 @@ def prepare_(name: Annotated[str, typer.Argument()] = DEFAULT_MODEL,
     console.print(f"{name}: {folder}  ({time.monotonic() - start:.1f} s)")
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(
     ctx: typer.Context,
     model: ModelOption = DEFAULT_MODEL,
@@ -53,7 +57,7 @@ def serve(
     server = VLLMServer(model_dir, model_dir.name, workspace_path(ctx),
                         ServeConfig(host=host, port=port, kv_cache_gib=kv_cache_gib,
                                     enable_lora=lora))
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server like Ctrl-C
     try:
         with console.status(f"starting vLLM for {model_dir.name} (log: {server.log_path})"):
             url = server.start()

@@ -99,9 +99,6 @@ def make_weak_model(name: str) -> WeakModel:
     raise ValueError(f"unknown weak supervisor {name!r}; known: tfidf, minilm, hf:PATH")
 
 
-WEAK_MODELS = ("tfidf", "minilm", "hf:PATH")
-
-
 class WeakModelOracle(Oracle):
     """A trained weak model, asked like any oracle. The label is its argmax; the
     confidence is the probability of that label, so the soft label is recoverable."""
