@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn)
 
 from w2s.store import Store, StoreError
 from w2s.store.datasets import DataError
@@ -16,6 +18,11 @@ from w2s.store.datasets import DataError
 console = Console()
 err_console = Console(stderr=True)
 DEFAULT_WORKSPACE = "w2s-workspace"
+
+
+def progress_bar() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), console=console)
 
 
 def workspace_path(ctx: typer.Context) -> Path:

