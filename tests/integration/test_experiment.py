@@ -64,9 +64,17 @@ def test_a_short_run_on_shipped_data_beats_chance_and_is_logged(tmp_path, model_
     summary = {m.name: m.value for m in store.select(Metric, "scope = 'summary'")}
     assert summary["acc:ceiling"] == pytest.approx(result.accuracy[CEILING])
     assert np.isfinite(summary["pgr:w2s-logconf"])
-    # a second run reuses the cached features: no model time
-    again = run_experiment(store, cfg.model_copy(update={"losses": ["window"]}), tmp_path)
+    # a second run reuses the cached features (no model time), here with a simulated
+    # supervisor that is wrong on a whole domain instead of a trained weak model
+    domain = store.items("amazon", split="test")[0].category
+    noisy = cfg.model_copy(update={"losses": ["window"], "weak": "oracle:noisy",
+                                   "weak_params": {"wrong_categories": [domain]}})
+    again = run_experiment(store, noisy, tmp_path)
     assert again.seconds < result.seconds
+    queries = store.select(Query, "campaign_id = ?", [again.experiment_id])
+    assert {q.strategy for q in queries if q.oracle == "noisy"} == {"weak-labels", "evaluation"}
+    assert not [q for q in queries if q.strategy == "weak-training"]
+    assert again.accuracy[WEAK] < 0.9
     store.close()
 
 

@@ -1,0 +1,146 @@
+"""The student's two heads trained and applied over a fixed set of items (the
+training pool and the test set), one model version at a time.
+
+Probe mode computes features once (through a vLLM pooling server, or transformers)
+and trains small heads on them; LoRA mode trains adapters in-process and serves
+each one through the running vLLM server. Either way `fit` saves the model under
+the workspace and `predict` returns both heads' P(label 1) for a split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from w2s.store import Dataset, Item, stable_id
+
+from ..student import HEADS, Head, Student, StudentConfig
+from .config import TrainConfig
+from .lora import load_adapter, train_lora
+from .probe import ProbeHeads, label_direction
+
+Split = Literal["train", "test"]
+
+
+class ProbeTrainer:
+    """Probe heads on frozen features from a vLLM pooling server (or transformers)."""
+
+    def __init__(self, student_config: StudentConfig, dataset: Dataset, train: list[Item],
+                 test: list[Item], models: Path, workspace: Path,
+                 say: Callable[[str], None] = lambda _: None):
+        student_config = student_config.model_copy(
+            update={"serve": student_config.serve.model_copy(update={"runner": "pooling"})})
+        student = Student(student_config, workspace)
+        feats = features(student, train + test, dataset, workspace / "cache" / "features", say)
+        self.direction = label_direction(student.model_dir, student.prompter.label_ids)
+        n = len(train)
+        self.feats = {"train": {h.value: f[:n] for h, f in feats.items()},
+                      "test": {h.value: f[n:] for h, f in feats.items()}}
+        self.models = models
+
+    def zero_shot_logits(self) -> np.ndarray:
+        return ProbeHeads(self.direction).prior_logits(self.feats["test"]["true"])
+
+    def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
+            version: str) -> None:
+        f = self.feats["train"]
+        heads = ProbeHeads(self.direction).fit(f["weak"][rows], f["true"][rows], targets,
+                                               gold, cfg)
+        self.models.mkdir(parents=True, exist_ok=True)
+        tmp = self._path(version).with_suffix(".partial.npz")
+        heads.save(tmp)
+        tmp.rename(self._path(version))
+
+    def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """(weak head, truth head) P(label 1); version None is the prompted student."""
+        heads = ProbeHeads(self.direction) if version is None else ProbeHeads.load(
+            self._path(version))
+        f = self.feats[split]
+        return heads.predict(f["weak"], f["true"])
+
+    def _path(self, version: str) -> Path:
+        return self.models / f"{version.replace(':', '-')}.npz"
+
+    def close(self) -> None:
+        pass
+
+
+class LoraTrainer:
+    """LoRA adapters trained in-process, each hot-loaded into one vLLM server that
+    then makes the predictions."""
+
+    def __init__(self, student_config: StudentConfig, dataset: Dataset, train: list[Item],
+                 test: list[Item], models: Path, workspace: Path, lora_rank: int,
+                 say: Callable[[str], None] = lambda _: None):
+        serve = student_config.serve.model_copy(
+            update={"enable_lora": True, "max_lora_rank": lora_rank})
+        self.student = Student(student_config.model_copy(update={"serve": serve}), workspace)
+        self.dataset, self.items, self.say = dataset, {"train": train, "test": test}, say
+        self.models, self.loaded = models, set()
+        if student_config.engine == "vllm" and student_config.url is None:
+            say("starting the student's vLLM server")
+        self.student.open()
+        self.base = self.student.name
+
+    def zero_shot_logits(self) -> np.ndarray:
+        _, p = self.predict(None, "test")
+        return np.log(p) - np.log1p(-p)
+
+    def fit(self, rows, targets, gold, cfg: TrainConfig, version: str) -> None:
+        items = [self.items["train"][k] for k in rows]
+        self.say(f"LoRA {version}: {len(items)} items x 2 heads")
+        train_lora(self.student.model_dir,
+                   self.student.prompts(items, self.dataset, [Head.weak]),
+                   self.student.prompts(items, self.dataset, [Head.true]),
+                   targets, gold, self.student.prompter.label_ids, cfg, self._path(version))
+
+    def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        name = self.base if version is None else version.replace(":", "-")
+        if version is not None and self.student.config.engine == "hf":
+            if name in self.loaded:
+                self.student.engine.model.set_adapter(name)
+            else:
+                self.student.engine.use_adapter(self._path(version), name)
+        elif version is not None and name not in self.loaded:
+            load_adapter(self.student.engine.url, name, self._path(version))
+        self.loaded.add(name)
+        self.student.use_model(name)
+        probs = self.student.predict(self.items[split], self.dataset)
+        return probs[Head.weak], probs[Head.true]
+
+    def _path(self, version: str) -> Path:
+        return self.models / version.replace(":", "-")
+
+    def close(self) -> None:
+        self.student.close()
+
+
+def make_trainer(cfg: TrainConfig, student: StudentConfig, dataset: Dataset, train: list[Item],
+                 test: list[Item], models: Path, workspace: Path,
+                 say: Callable[[str], None] = lambda _: None) -> ProbeTrainer | LoraTrainer:
+    if cfg.mode == "lora":
+        return LoraTrainer(student, dataset, train, test, models, workspace, cfg.lora_rank, say)
+    return ProbeTrainer(student, dataset, train, test, models, workspace, say)
+
+
+def features(student: Student, items: Sequence[Item], dataset: Dataset, cache: Path,
+             say: Callable[[str], None]) -> dict:
+    """Both heads' features, computed once per model and prompt set (kept in the
+    workspace cache: rerunning with other losses or seeds costs no model time)."""
+    prompts = student.prompts(items, dataset)
+    path = cache / f"{stable_id(student.model_version, *prompts)}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            return {h: data[h.value] for h in HEADS}
+    say(f"student features for {len(items)} items x 2 heads "
+        f"({'vLLM pooling server' if student.config.engine == 'vllm' else 'transformers'})")
+    with student:
+        feats = student.features(items, dataset)
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial.npz")
+    np.savez(tmp, **{h.value: f for h, f in feats.items()})
+    tmp.rename(path)
+    return feats

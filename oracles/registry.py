@@ -1,0 +1,104 @@
+"""Oracles by name. A spec names a registered oracle or any `module:Class`, with
+its cost per label, an optional budget (labels) and keyword parameters."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from w2s.store import Dataset, Item, Store
+
+from .base import Oracle, ask
+from .ground_truth import GroundTruthOracle, NoisySupervisor
+from .weak import WeakModelOracle, make_weak_model, weak_text
+
+
+class OracleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str  # a registered oracle, or module:Class
+    cost: float = Field(default=0.0, ge=0)  # per label
+    budget: int | None = Field(default=None, ge=0)  # labels; None = unlimited
+    params: dict[str, Any] = {}
+
+
+@dataclass
+class OracleContext:
+    """What an oracle may need to set itself up."""
+    store: Store
+    dataset: Dataset
+    campaign_id: str
+    workspace: Path
+    seed: int = 0
+    # items whose gold a weak model may buy (from the ground-truth oracle) to fit on
+    weak_training: Sequence[Item] = field(default_factory=list)
+    # the student's latest (P weak head, P truth head) for an item, for people who ask
+    predictions: Callable[[str], tuple[float, float] | None] | None = None
+
+
+def _ground_truth(ctx: OracleContext, cost: float, **params) -> Oracle:
+    return GroundTruthOracle(ctx.store, cost, **params)
+
+
+def _noisy(ctx: OracleContext, cost: float, **params) -> Oracle:
+    return NoisySupervisor(ctx.store, cost, **params)
+
+
+def _weak_model(ctx: OracleContext, cost: float, model: str = "tfidf") -> Oracle:
+    """A weak supervisor trained on gold labels of ctx.weak_training, bought like any label."""
+    if not ctx.weak_training:
+        raise ValueError("the weak-model oracle needs items to train on (weak_training)")
+    gold = ask(ctx.store, GroundTruthOracle(ctx.store), ctx.campaign_id, ctx.seed,
+               ctx.weak_training, "weak-training")
+    fit_on = [i for i in ctx.weak_training if i.id in gold]
+    weak = make_weak_model(model).fit([weak_text(i, ctx.dataset) for i in fit_on],
+                                      [gold[i.id].value for i in fit_on], ctx.seed)
+    return WeakModelOracle(weak, ctx.dataset, cost)
+
+
+def _human_terminal(ctx: OracleContext, cost: float) -> Oracle:
+    from .human import TerminalOracle
+    return TerminalOracle(ctx.dataset, cost, ctx.predictions)
+
+
+def _endpoint(ctx: OracleContext, cost: float, **params) -> Oracle:
+    from .endpoint import EndpointOracle
+    return EndpointOracle(ctx.dataset, cost=cost, **params)
+
+
+ORACLES: dict[str, Callable[..., Oracle]] = {
+    "ground-truth": _ground_truth,
+    "noisy": _noisy,
+    "weak-model": _weak_model,
+    "human-terminal": _human_terminal,
+    "endpoint": _endpoint,
+}
+
+
+def make_oracle(spec: OracleSpec, ctx: OracleContext) -> Oracle:
+    """A registered oracle, or a user's class named `module:Class`: built with
+    `Class.from_config(ctx, cost=..., **params)` if it has one, else `Class(**params)`."""
+    if spec.name in ORACLES:
+        oracle = ORACLES[spec.name](ctx, spec.cost, **spec.params)
+    elif ":" in spec.name:
+        module, _, attr = spec.name.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"oracle {spec.name!r}: cannot import it ({e})") from e
+        if hasattr(cls, "from_config"):
+            oracle = cls.from_config(ctx, cost=spec.cost, **spec.params)
+        else:
+            oracle = cls(**spec.params)
+            oracle.cost = spec.cost
+        if not callable(getattr(oracle, "answer", None)):
+            raise ValueError(f"oracle {spec.name!r} has no answer(items) method")
+        oracle.name = getattr(oracle, "name", None) or spec.name
+    else:
+        raise ValueError(f"unknown oracle {spec.name!r}; known: {', '.join(ORACLES)}, "
+                         "or module:Class")
+    return oracle
