@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_oracle
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound,
                        stable_id)
-from w2s.store.datasets.base import unit_hash
 
+from .context import select_items
 from .evaluate import correct, pgr_ci
 from .student import StudentConfig
 from .training import LOSSES, TrainConfig
@@ -76,19 +76,9 @@ def weak_spec(config: ExperimentConfig) -> OracleSpec:
     return OracleSpec(name="weak-model", params={"model": config.weak, **config.weak_params})
 
 
-def _sample(items: list[Item], n: int | None, salt: str) -> list[Item]:
-    if n is None or len(items) <= n:
-        return items
-    return sorted(items, key=lambda i: unit_hash(salt, i.id))[:n]
-
-
 def _select(store: Store, config: ExperimentConfig, split: str, n: int | None) -> list[Item]:
-    items = store.items(config.dataset, split=split)
-    if config.categories:
-        items = [i for i in items if i.category in config.categories]
-    if config.max_text_chars:
-        items = [i for i in items if len(i.text) <= config.max_text_chars]
-    return _sample(items, n, f"experiment:{split}")
+    return select_items(store, config.dataset, split, n, config.categories,
+                        config.max_text_chars)
 
 
 def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path,

@@ -1,0 +1,104 @@
+"""A campaign's whole configuration: one pydantic model, read from TOML or YAML."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from w2s.oracles import OracleSpec
+
+from .stopping import STOPPING
+from .strategies import STRATEGIES
+from .student import StudentConfig
+from .training import TrainConfig
+
+
+class Named(BaseModel):
+    """A registry entry chosen by name, with its parameters."""
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    params: dict[str, Any] = {}
+
+
+class CampaignOracle(OracleSpec):
+    # weak: labels the pool in bulk; gold: labels what the strategy picks
+    role: Literal["weak", "gold"] = "gold"
+
+
+class CampaignConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    dataset: str
+    seed: int = 0
+    categories: list[str] | None = None  # None: all
+    held_out: list[str] = []  # never queried, never trained on; evaluated apart
+    n_train: int | None = Field(default=1200, ge=4)  # half trains a weak model, half is the pool
+    n_test: int | None = Field(default=1000, ge=2)
+    max_text_chars: int | None = Field(default=None, ge=1)
+    oracles: list[CampaignOracle] = [
+        CampaignOracle(name="weak-model", role="weak", cost=0.0, params={"model": "tfidf"}),
+        CampaignOracle(name="ground-truth", role="gold", cost=1.0, budget=50)]
+    strategy: Named = Named(name="supervisor-error")
+    diversity: Literal["none", "category", "kcenter"] = "category"
+    batch_size: int = Field(default=10, ge=1)  # gold labels per round
+    stopping: list[Named] = [Named(name="budget"), Named(name="plateau"),
+                             Named(name="max-rounds", params={"rounds": 10})]
+    checks: list[Named] = []
+    train: TrainConfig = TrainConfig()
+    student: StudentConfig = StudentConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "CampaignConfig":
+        if self.strategy.name not in STRATEGIES:
+            raise ValueError(f"strategy: unknown {self.strategy.name!r}; known: "
+                             f"{', '.join(STRATEGIES)}")
+        for s in self.stopping:
+            if s.name not in STOPPING:
+                raise ValueError(f"stopping: unknown {s.name!r}; known: {', '.join(STOPPING)}")
+        from w2s.checks import CHECKS
+        for c in self.checks:
+            if c.name not in CHECKS:
+                raise ValueError(f"checks: unknown {c.name!r}; known: {', '.join(CHECKS) or 'none'}")
+        if not any(o.role == "weak" for o in self.oracles):
+            raise ValueError("oracles: need at least one with role = 'weak'")
+        if not any(o.role == "gold" for o in self.oracles):
+            raise ValueError("oracles: need at least one with role = 'gold'")
+        if self.categories and set(self.held_out) & set(self.categories):
+            raise ValueError("held_out: a held-out category cannot also be a training category")
+        return self
+
+    @property
+    def gold_budget(self) -> int | None:
+        budgets = [o.budget for o in self.oracles if o.role == "gold"]
+        return None if None in budgets else sum(budgets)
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def load_config(path: str | Path, **overrides: Any) -> CampaignConfig:
+    """Read and validate a config file; errors name the file, the field and why."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ConfigError(f"{path}: {e.strerror}") from e
+    try:
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+            data = yaml.safe_load(text) or {}
+        else:
+            data = tomllib.loads(text)
+    except Exception as e:  # TOML and YAML parse errors both say where
+        raise ConfigError(f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'TOML'}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a table of settings at the top level")
+    try:
+        return CampaignConfig(**{**data, **overrides})
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(map(str, err["loc"])) or "(top level)"
+        raise ConfigError(f"{path}: {field}: {err['msg']}") from e

@@ -1,0 +1,143 @@
+"""What the campaign's nodes work with: the log, the config, the items, the
+student's trainer and the oracles. Built once per process (run or resume); the
+heavy parts (student features, weak-model training) only when first needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from w2s.oracles import Answer, Oracle, OracleContext, make_oracle
+from w2s.store import Dataset, Item, Store
+from w2s.store.datasets.base import unit_hash
+
+from .config import CampaignConfig, CampaignOracle
+from .training.trainers import ProbeTrainer, make_trainer
+
+BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not gold purchases
+
+
+def sample(items: list[Item], n: int | None, salt: str) -> list[Item]:
+    if n is None or len(items) <= n:
+        return items
+    return sorted(items, key=lambda i: unit_hash(salt, i.id))[:n]
+
+
+def select_items(store: Store, dataset: str, split: str, n: int | None,
+                 categories: list[str] | None, max_chars: int | None,
+                 exclude: list[str] = ()) -> list[Item]:
+    """A stable sample of a split (the same as `w2s experiment` draws, so the
+    student's cached features are shared)."""
+    items = store.items(dataset, split=split)
+    if categories:
+        items = [i for i in items if i.category in categories]
+    items = [i for i in items if i.category not in exclude]
+    if max_chars:
+        items = [i for i in items if len(i.text) <= max_chars]
+    return sample(items, n, f"experiment:{split}")
+
+
+@dataclass
+class Context:
+    campaign_id: str
+    config: CampaignConfig
+    store: Store
+    workspace: Path
+    say: Callable[[str], None] = lambda _: None
+    report: Callable[[int, dict], None] = lambda *_: None
+    _oracles: dict[int, Oracle] = field(default_factory=dict)
+
+    def __post_init__(self):
+        c = self.config
+        self.dataset: Dataset = self.store.dataset(c.dataset)
+        self.train_items = select_items(self.store, c.dataset, "train", c.n_train, c.categories,
+                                        c.max_text_chars, exclude=c.held_out)
+        tested = None if not c.categories else [*c.categories, *c.held_out]
+        self.test = select_items(self.store, c.dataset, "test", c.n_test, tested,
+                                 c.max_text_chars)
+        if len(self.train_items) < 4 or len(self.test) < 2:
+            raise ValueError(f"{c.dataset}: {len(self.train_items)} train and {len(self.test)} "
+                             "test items selected; need at least 4 and 2")
+        order = np.random.default_rng(c.seed).permutation(len(self.train_items))
+        if any(o.name == "weak-model" for o in c.oracles):  # half A trains the weak model
+            half = len(order) // 2
+            weak_rows, self.pool_rows = order[:half], np.sort(order[half:])
+        else:
+            weak_rows, self.pool_rows = order[:0], np.sort(order)
+        self.weak_training = [self.train_items[k] for k in weak_rows]
+        self.pool = [self.train_items[k] for k in self.pool_rows]
+
+    @cached_property
+    def trainer(self):
+        return make_trainer(self.config.train, self.config.student, self.dataset,
+                            self.train_items, self.test,
+                            self.workspace / "models" / self.campaign_id, self.workspace,
+                            self.say)
+
+    def oracle(self, spec: CampaignOracle) -> Oracle:
+        key = self.config.oracles.index(spec)
+        if key not in self._oracles:
+            self._oracles[key] = make_oracle(spec, OracleContext(
+                self.store, self.dataset, self.campaign_id, self.workspace, self.config.seed,
+                weak_training=self.weak_training, predictions=self.latest_prediction))
+        return self._oracles[key]
+
+    def latest_prediction(self, item_id: str) -> tuple[float, float] | None:
+        rows = dict(self.store.sql(
+            "SELECT head, arg_max(prob, round) FROM predictions WHERE campaign_id = ? "
+            "AND item_id = ? GROUP BY head", [self.campaign_id, item_id]))
+        return (rows["weak"], rows["true"]) if len(rows) == 2 else None
+
+    def labels(self, role: str) -> dict[str, Answer]:
+        """Every label of the campaign from oracles in this role, by item id."""
+        where = ("q.strategy = ?" if role == "weak" else "q.strategy NOT IN (?, ?)")
+        params = [BULK] if role == "weak" else [BULK, WEAK_TRAINING]
+        rows = self.store.sql(
+            "SELECT q.item_id, l.value, l.confidence FROM queries q JOIN labels l "
+            f"ON l.query_id = q.id WHERE q.campaign_id = ? AND {where} ORDER BY q.round, q.id",
+            [self.campaign_id, *params])
+        return {i: Answer(v, c) for i, v, c in rows}
+
+    def spent(self, oracle: str, before_round: int) -> int:
+        """Gold labels this oracle gave in earlier rounds."""
+        return self.store.sql(
+            "SELECT count(*) FROM queries q JOIN labels l ON l.query_id = q.id "
+            "WHERE q.campaign_id = ? AND q.oracle = ? AND q.round < ? "
+            "AND q.strategy NOT IN (?, ?)",
+            [self.campaign_id, oracle, before_round, BULK, WEAK_TRAINING])[0][0]
+
+    def cost(self) -> float:
+        """What the campaign's labels cost (the weak model's own training set aside)."""
+        return float(self.store.sql(
+            "SELECT coalesce(sum(q.cost), 0) FROM queries q JOIN labels l ON l.query_id = q.id "
+            "WHERE q.campaign_id = ? AND q.strategy <> ?", [self.campaign_id, WEAK_TRAINING])[0][0])
+
+    def pool_features(self) -> np.ndarray | None:
+        if isinstance(self.trainer, ProbeTrainer):
+            return self.trainer.feats["train"]["true"][self.pool_rows]
+        return None
+
+    def check_scores(self, round: int) -> dict[str, np.ndarray]:
+        """Each check's latest violation score per pool item (NaN where unchecked)."""
+        rows = self.store.sql(
+            "SELECT check_name, item_id, arg_max(violation, round) FROM ("
+            "  SELECT check_name, unnest(item_ids) AS item_id, violation, round FROM checks"
+            "  WHERE campaign_id = ? AND round <= ?) GROUP BY ALL", [self.campaign_id, round])
+        index = {i.id: k for k, i in enumerate(self.pool)}
+        out: dict[str, np.ndarray] = {}
+        for name, item, score in rows:
+            if item in index:
+                out.setdefault(name, np.full(len(self.pool), np.nan))[index[item]] = score
+        return out
+
+    def run_checks(self, state) -> None:
+        from w2s.checks import run_checks
+        run_checks(self, state)
+
+    def close(self) -> None:
+        if "trainer" in self.__dict__:
+            self.trainer.close()

@@ -1,0 +1,42 @@
+"""The campaign loop, top to bottom:
+
+    label_weak -> train -> evaluate -> (stop?) -> predict -> select -> query -> check -> train ...
+
+The weak oracles label the pool in bulk once; then every round the student predicts
+on the pool, a strategy picks items, the gold oracles label them, the checks run,
+the student retrains and is evaluated, until a stopping criterion fires. A
+checkpoint is written after every node, so a killed campaign resumes where it was.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from .context import Context
+from .nodes import check, evaluate, label_weak, predict, query, select, train
+from .state import CampaignState
+
+
+def route_after_evaluate(state: CampaignState) -> str:
+    return END if state.stop_reason else "predict"
+
+
+def build_graph() -> StateGraph:
+    graph = StateGraph(CampaignState, context_schema=Context)
+    graph.add_node("label_weak", label_weak)
+    graph.add_node("train", train)
+    graph.add_node("evaluate", evaluate)
+    graph.add_node("predict", predict)
+    graph.add_node("select", select)
+    graph.add_node("query", query)
+    graph.add_node("check", check)
+
+    graph.add_edge(START, "label_weak")
+    graph.add_edge("label_weak", "train")
+    graph.add_edge("train", "evaluate")
+    graph.add_conditional_edges("evaluate", route_after_evaluate, ["predict", END])
+    graph.add_edge("predict", "select")
+    graph.add_edge("select", "query")
+    graph.add_edge("query", "check")
+    graph.add_edge("check", "train")
+    return graph

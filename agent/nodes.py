@@ -1,0 +1,164 @@
+"""The campaign's nodes: plain functions of (state, runtime) that return updates.
+Each one is safe to run again after a crash: store writes skip rows already there,
+oracles are never re-asked for a logged label, training is seeded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+from langgraph.runtime import Runtime
+
+from w2s.oracles import ask, crashpoint
+from w2s.store import Metric, Prediction, TrainingRound
+
+from .context import BULK, Context
+from .evaluate import correct
+from .state import CampaignState
+from .stopping import make_stopping
+from .strategies import PoolView, make_strategy, pick
+
+
+def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """Cheap labels in bulk: each weak oracle labels the pool, within its budget."""
+    ctx = runtime.context
+    crashpoint("node:label_weak")
+    todo = [i for i in ctx.pool if i.id not in ctx.labels("weak")]
+    for spec in ctx.config.oracles:
+        if spec.role != "weak" or not todo:
+            continue
+        oracle = ctx.oracle(spec)
+        take = todo if spec.budget is None else todo[:spec.budget]
+        ctx.say(f"weak labels from {oracle.name}: {len(take)} items")
+        got = ask(ctx.store, oracle, ctx.campaign_id, 0, take, BULK)
+        todo = [i for i in todo if i.id not in got]
+    return {"round": 0, "gold_budget": ctx.config.gold_budget}
+
+
+def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """Both heads on every label so far: weak labels, plus gold where bought."""
+    ctx = runtime.context
+    crashpoint("node:train")
+    weak, gold = ctx.labels("weak"), ctx.labels("gold")
+    rows = [k for k, i in zip(ctx.pool_rows, ctx.pool) if i.id in weak or i.id in gold]
+    items = [ctx.train_items[k] for k in rows]
+    targets = np.array([weak[i.id].p1 if i.id in weak else gold[i.id].value for i in items])
+    gold_arr = np.array([gold[i.id].value if i.id in gold else -1 for i in items])
+    version = f"{ctx.campaign_id}:r{state.round}"
+    cfg = ctx.config.train.model_copy(update={"seed": ctx.config.seed * 1000 + state.round})
+    started = datetime.now()
+    ctx.say(f"round {state.round}: training on {len(rows)} weak and "
+            f"{int((gold_arr >= 0).sum())} gold labels")
+    ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version)
+    ctx.store.write([TrainingRound(
+        campaign_id=ctx.campaign_id, round=state.round, loss=cfg.loss, n_weak=len(weak),
+        n_gold=int((gold_arr >= 0).sum()), model_version=version, started_at=started,
+        details={"mode": cfg.mode, "strategy": ctx.config.strategy.name})])
+    return {"model_version": version}
+
+
+def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """Test accuracy (evaluation reads gold; nothing else here does), the
+    student's own accuracy estimate on the pool, spend, and whether to stop."""
+    ctx = runtime.context
+    crashpoint("node:evaluate")
+    p_weak, p_true = ctx.trainer.predict(state.model_version, "test")
+    ctx.store.write(_predictions(ctx, state, ctx.test, p_weak, p_true))
+    hits = correct(ctx.store, ctx.test, p_true)
+    weak_hits = correct(ctx.store, ctx.test, p_weak)
+    held = np.array([i.category in ctx.config.held_out for i in ctx.test])
+    _, pool_true = ctx.trainer.predict(state.model_version, "train")
+    pool_true = pool_true[ctx.pool_rows]
+    estimate = float(np.mean(np.maximum(pool_true, 1 - pool_true)))
+    metrics = {("acc:true", "test"): _mean(hits[~held]),
+               ("acc:weak-head", "test"): _mean(weak_hits[~held]),
+               ("acc:true", "held-out"): _mean(hits[held]),
+               ("est_acc", "pool"): estimate,
+               ("gold_labels", "spend"): float(state.gold_spent),
+               ("cost", "spend"): ctx.cost()}
+    ctx.store.write([Metric(campaign_id=ctx.campaign_id, round=state.round, name=n, scope=s,
+                            value=v) for (n, s), v in metrics.items() if v is not None])
+    ctx.report(state.round, metrics)
+    after = CampaignState(**{**state.__dict__, "estimates": [*state.estimates, estimate]})
+    reasons = [make_stopping(s.name, s.params).reason(after) for s in ctx.config.stopping]
+    return {"estimates": after.estimates,
+            "stop_reason": next((r for r in reasons if r), None)}
+
+
+def predict(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """A new round: the current student's two heads on the pool, logged."""
+    ctx = runtime.context
+    crashpoint("node:predict")
+    p_weak, p_true = ctx.trainer.predict(state.model_version, "train")
+    new = CampaignState(**{**state.__dict__, "round": state.round + 1})
+    ctx.store.write(_predictions(ctx, new, ctx.pool, p_weak[ctx.pool_rows],
+                                 p_true[ctx.pool_rows]))
+    return {"round": new.round}
+
+
+def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """The strategy's picks among pool items without gold, within the budget."""
+    ctx = runtime.context
+    crashpoint("node:select")
+    gold, weak = ctx.labels("gold"), ctx.labels("weak")
+    probs = dict(((i, h), p) for i, h, p in ctx.store.sql(
+        "SELECT item_id, head, prob FROM predictions WHERE campaign_id = ? AND round = ? "
+        "AND model_version = ?", [ctx.campaign_id, state.round, state.model_version]))
+    ids = [i.id for i in ctx.pool]
+    view = PoolView(
+        p_weak=np.array([probs[i, "weak"] for i in ids]),
+        p_true=np.array([probs[i, "true"] for i in ids]),
+        weak_labels=np.array([weak[i].p1 if i in weak else np.nan for i in ids]),
+        categories=np.array([i.category for i in ctx.pool]),
+        features=ctx.pool_features(),
+        checks=ctx.check_scores(state.round - 1),
+        rng=np.random.default_rng([ctx.config.seed, state.round]))
+    candidates = np.array([k for k, i in enumerate(ids) if i not in gold], int)
+    budget_left = (None if state.gold_budget is None
+                   else max(state.gold_budget - state.gold_spent, 0))
+    k = ctx.config.batch_size if budget_left is None else min(ctx.config.batch_size, budget_left)
+    scores = make_strategy(ctx.config.strategy.name, ctx.config.strategy.params).score(view)
+    chosen = pick(scores, candidates, k, ctx.config.diversity, view.categories, view.features)
+    return {"selected": [ids[k] for k in chosen], "scores": [float(scores[k]) for k in chosen],
+            "pool_exhausted": len(candidates) == 0}
+
+
+def query(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """Send the picks to the gold oracles, in config order, each within its budget."""
+    ctx = runtime.context
+    crashpoint("node:query")
+    by_id = {i.id: i for i in ctx.pool}
+    todo = [by_id[i] for i in state.selected]
+    scores = dict(zip(state.selected, state.scores))
+    for spec in ctx.config.oracles:
+        if spec.role != "gold" or not todo:
+            continue
+        oracle = ctx.oracle(spec)
+        left = None if spec.budget is None else spec.budget - ctx.spent(oracle.name, state.round)
+        take = todo if left is None else todo[:max(left, 0)]
+        if take:
+            ctx.say(f"round {state.round}: {len(take)} items to {oracle.name}")
+            ask(ctx.store, oracle, ctx.campaign_id, state.round, take,
+                ctx.config.strategy.name, [scores.get(i.id) for i in take])
+        todo = todo[len(take):]
+    return {"gold_spent": len(ctx.labels("gold"))}
+
+
+def check(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """Run the consistency checks the config enables; their scores feed the next
+    selection and the audit."""
+    ctx = runtime.context
+    crashpoint("node:check")
+    ctx.run_checks(state)
+    return {}
+
+
+def _mean(x: np.ndarray) -> float | None:
+    return None if len(x) == 0 or np.isnan(x).all() else float(np.nanmean(x))
+
+
+def _predictions(ctx: Context, state: CampaignState, items, p_weak, p_true) -> list[Prediction]:
+    version = state.model_version or "prompted"
+    return [Prediction(campaign_id=ctx.campaign_id, round=state.round, item_id=i.id, head=h,
+                       prob=float(np.clip(p, 0, 1)), model_version=version)
+            for i, pw, pt in zip(items, p_weak, p_true) for h, p in (("weak", pw), ("true", pt))]

@@ -1,0 +1,157 @@
+"""Query strategies: which pool items to buy gold labels for. One small class each,
+behind one interface (higher score = ask sooner), chosen by name; then a batch is
+picked with diversity so it is not twenty copies of the same item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass
+class PoolView:
+    """What a strategy may look at: the student's heads on the pool, the weak
+    labels, features, and check violations. Never gold."""
+    p_weak: np.ndarray  # weak head, P(label 1)
+    p_true: np.ndarray  # truth head, P(label 1)
+    weak_labels: np.ndarray  # P(label 1) from the weak supervisor, nan where none
+    categories: np.ndarray
+    features: np.ndarray | None = None
+    checks: dict[str, np.ndarray] = field(default_factory=dict)  # check name -> violation
+    rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+
+
+class Strategy:
+    name: ClassVar[str]
+
+    def score(self, pool: PoolView) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Random(Strategy):
+    name = "random"
+
+    def score(self, pool):
+        return pool.rng.random(len(pool.p_true))
+
+
+class Entropy(Strategy):
+    name = "entropy"
+
+    def score(self, pool):
+        p = np.clip(pool.p_true, 1e-7, 1 - 1e-7)
+        return -(p * np.log(p) + (1 - p) * np.log1p(-p))
+
+
+class Margin(Strategy):
+    """1 - |p - (1-p)|. For two labels it ranks like entropy; kept for familiarity."""
+    name = "margin"
+
+    def score(self, pool):
+        return 1 - np.abs(2 * pool.p_true - 1)
+
+
+class HeadDisagreement(Strategy):
+    """|p_weak - p_true|: where the student predicts the supervisor is wrong."""
+    name = "disagreement"
+
+    def score(self, pool):
+        return np.abs(pool.p_weak - pool.p_true)
+
+
+class SupervisorError(Strategy):
+    """|weak label - p_true|: the student's predicted error of the label actually given."""
+    name = "supervisor-error"
+
+    def score(self, pool):
+        weak = np.where(np.isnan(pool.weak_labels), pool.p_weak, pool.weak_labels)
+        return np.abs(weak - pool.p_true)
+
+
+class CheckViolation(Strategy):
+    """The largest violation score any enabled check gave the item."""
+    name = "check-violation"
+
+    def __init__(self, checks: list[str] | None = None):
+        self.only = checks
+
+    def score(self, pool):
+        scores = [v for k, v in pool.checks.items() if self.only is None or k in self.only]
+        if not scores:
+            return np.zeros(len(pool.p_true))
+        return np.nan_to_num(np.max(np.stack(scores), axis=0))
+
+
+class VariantDisagreement(CheckViolation):
+    """Spread of the truth head across the cross-examination variants."""
+    name = "variant-disagreement"
+
+    def __init__(self):
+        super().__init__(["cross-examination"])
+
+
+class Mix(Strategy):
+    """A weighted sum of other strategies' scores, each turned into ranks in [0, 1]."""
+    name = "mix"
+
+    def __init__(self, weights: dict[str, float]):
+        if not weights:
+            raise ValueError("mix needs weights, e.g. {disagreement = 0.7, entropy = 0.3}")
+        self.parts = [(make_strategy(n), w) for n, w in weights.items()]
+
+    def score(self, pool):
+        n = len(pool.p_true)
+        total = np.zeros(n)
+        for strategy, w in self.parts:
+            ranks = np.argsort(np.argsort(strategy.score(pool), kind="stable"), kind="stable")
+            total += w * ranks / max(n - 1, 1)
+        return total
+
+
+STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
+    Random, Entropy, Margin, HeadDisagreement, SupervisorError, CheckViolation,
+    VariantDisagreement, Mix)}
+
+
+def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
+    return STRATEGIES[name](**(params or {}))
+
+
+def pick(scores: np.ndarray, candidates: np.ndarray, k: int, diversity: str,
+         categories: np.ndarray, features: np.ndarray | None = None) -> np.ndarray:
+    """Indices of k candidates: the top scores, spread out by `diversity`:
+    none; category (round-robin over categories, best first in each);
+    kcenter (greedy k-center on features among the 5k best)."""
+    candidates = np.asarray(candidates)
+    k = min(k, len(candidates))
+    if k <= 0:
+        return np.zeros(0, int)
+    order = candidates[np.argsort(-scores[candidates], kind="stable")]
+    if diversity == "none":
+        return order[:k]
+    if diversity == "category":
+        queues = {c: [i for i in order if categories[i] == c] for c in dict.fromkeys(categories[order])}
+        out: list[int] = []
+        while len(out) < k:
+            for q in queues.values():
+                if q and len(out) < k:
+                    out.append(q.pop(0))
+        return np.array(out)
+    if diversity == "kcenter":
+        if features is None:
+            raise ValueError("kcenter diversity needs student features (probe mode)")
+        top = order[:5 * k]
+        x = features[top]
+        x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        chosen = [0]
+        dist = np.linalg.norm(x - x[0], axis=1)
+        while len(chosen) < k:
+            nxt = int(np.argmax(dist))
+            chosen.append(nxt)
+            dist = np.minimum(dist, np.linalg.norm(x - x[nxt], axis=1))
+        return top[chosen]
+    raise ValueError(f"unknown diversity {diversity!r}; known: none, category, kcenter")

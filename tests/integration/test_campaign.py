@@ -1,0 +1,185 @@
+"""Campaigns run as a user runs them (the `w2s` command, a real DuckDB file, the
+student's features from a real vLLM server where vLLM is installed), killed with
+SIGKILL at many points and resumed to the same end state."""
+
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from w2s.store import Campaign, Check, Label, Metric, Prediction, Query, Store, TrainingRound
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+W2S = str(Path(sys.executable).parent / "w2s")
+ENGINE = "vllm" if importlib.util.find_spec("vllm") else "hf"
+
+CONFIG = f"""
+dataset = "builtin"
+seed = 3
+held_out = ["colours"]
+batch_size = 4
+strategy = {{ name = "supervisor-error" }}
+
+[[oracles]]
+name = "weak-model"
+role = "weak"
+cost = 0.01
+params = {{ model = "tfidf" }}
+
+[[oracles]]
+name = "paid_oracle:CountingGold"
+role = "gold"
+cost = 2.0
+budget = 12
+
+[student]
+engine = "{ENGINE}"
+"""
+
+# a paid gold oracle that writes down every item it is asked about, one label at a time
+PAID_ORACLE = """
+import os
+from w2s.oracles import GroundTruthOracle
+
+class CountingGold(GroundTruthOracle):
+    name = "paid-gold"
+    chunk_size = 1
+
+    @classmethod
+    def from_config(cls, ctx, cost):
+        return cls(ctx.store, cost)
+
+    def answer(self, items):
+        with open(os.environ["ASKED_LOG"], "a") as f:
+            f.writelines(i.id + "\\n" for i in items)
+            f.flush()
+            os.fsync(f.fileno())
+        return super().answer(items)
+"""
+
+
+def w2s(ws: Path, *args, env=None, check=True, timeout=900):
+    r = subprocess.run([W2S, "-w", str(ws), *args], capture_output=True, text=True,
+                       env=env, timeout=timeout)
+    if check:
+        assert r.returncode == 0, r.stdout + r.stderr
+    return r
+
+
+def make_workspace(root: Path, name: str, features_from: Path | None = None):
+    ws = root / name
+    w2s(ws, "data", "import", "builtin", "--per-category", "30")
+    (root / f"{name}.toml").write_text(CONFIG)
+    if features_from is not None:  # the cached student features: no model time
+        shutil.copytree(features_from / "cache" / "features", ws / "cache" / "features")
+    env = {**os.environ, "PYTHONPATH": str(root), "ASKED_LOG": str(root / f"{name}.asked"),
+           "COLUMNS": "200"}
+    return ws, root / f"{name}.toml", env
+
+
+def end_state(ws: Path) -> dict:
+    with Store(ws / "w2s.duckdb", read_only=True) as s:
+        strip = lambda rows, *drop: sorted(
+            tuple(v for k, v in r.model_dump().items() if k not in drop) for r in rows)
+        return {
+            "queries": strip(s.select(Query), "created_at"),
+            "labels": strip(s.select(Label), "created_at", "latency_s"),
+            "predictions": strip(s.select(Prediction), "created_at"),
+            "rounds": strip(s.select(TrainingRound), "started_at", "finished_at", "created_at"),
+            "metrics": strip(s.select(Metric), "created_at"),
+            "status": [c.status for c in s.select(Campaign)],
+        }
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory):
+    root = tmp_path_factory.mktemp("campaigns")
+    (root / "paid_oracle.py").write_text(textwrap.dedent(PAID_ORACLE))
+    ws, config, env = make_workspace(root, "baseline")
+    r = w2s(ws, "campaign", "run", str(config), "--name", "c", env=env, timeout=1800)
+    return root, ws, env, r
+
+
+def test_a_campaign_runs_end_to_end_and_logs_everything(baseline):
+    root, ws, env, r = baseline
+    assert "done after 3 rounds: gold budget spent (12 of 12 labels)" in r.stdout
+    with Store(ws / "w2s.duckdb", read_only=True) as s:
+        queries = s.select(Query, "campaign_id = 'c'")
+        gold = [q for q in queries if q.oracle == "paid-gold"]
+        assert len(gold) == 12 and {q.round for q in gold} == {1, 2, 3}
+        assert all(q.status == "answered" and q.cost == 2.0 for q in gold)
+        pool = {q.item_id for q in queries if q.strategy == "bulk"}
+        items = {i.id: i for i in s.items("builtin")}
+        assert pool and all(items[i].category != "colours" for i in pool)  # held out
+        assert {q.item_id for q in gold} <= pool
+        assert len(s.select(Label)) == len(queries)
+        assert len(s.select(TrainingRound, "campaign_id = 'c'")) == 4  # rounds 0..3
+        for rnd in range(4):
+            assert s.select(Prediction, "campaign_id = 'c' AND round = ?", [rnd])
+        metrics = {(m.round, m.name, m.scope): m.value for m in s.select(Metric)}
+        assert metrics[(3, "gold_labels", "spend")] == 12
+        assert metrics[(3, "cost", "spend")] == pytest.approx(12 * 2.0 + len(pool) * 0.01)
+        assert (3, "acc:true", "held-out") in metrics
+        assert s.select(Campaign, "id = 'c'")[0].status == "done"
+    asked = (root / "baseline.asked").read_text().split()
+    assert len(asked) == len(set(asked)) == 12
+    status = w2s(ws, "campaign", "status", "c").stdout
+    assert "finished: gold budget spent" in status and "paid-gold" in status
+
+
+@pytest.mark.parametrize("kill_at", ["node:label_weak:1", "node:train:2", "node:select:2",
+                                     "node:query:3", "label:2", "label:66",
+                                     "node:evaluate:4"])
+def test_resume_after_kill_reaches_the_same_end(baseline, kill_at):
+    root, base_ws, _, _ = baseline
+    name = kill_at.replace(":", "-")
+    ws, config, env = make_workspace(root, name, features_from=base_ws)
+    killed = w2s(ws, "campaign", "run", str(config), "--name", "c",
+                 env={**env, "W2S_KILL_AT": kill_at}, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    w2s(ws, "campaign", "resume", "c", env=env)
+    assert end_state(ws) == end_state(base_ws)
+    asked = (root / f"{name}.asked").read_text().split()
+    assert len(asked) == len(set(asked)) == 12  # no paid query sent twice
+
+
+def test_resume_after_a_kill_from_outside(baseline):
+    root, base_ws, _, _ = baseline
+    ws, config, env = make_workspace(root, "outside", features_from=base_ws)
+    proc = subprocess.Popen([W2S, "-w", str(ws), "campaign", "run", str(config), "--name", "c"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    asked = root / "outside.asked"
+    deadline = time.monotonic() + 600
+    while not (asked.exists() and len(asked.read_text().split()) >= 5):
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    w2s(ws, "campaign", "resume", "c", env=env)
+    assert end_state(ws) == end_state(base_ws)
+    labels = asked.read_text().split()
+    assert len(labels) == len(set(labels)) == 12
+
+
+def test_invalid_config_names_the_field(tmp_path):
+    ws = tmp_path / "ws"
+    w2s(ws, "data", "import", "builtin", "--per-category", "5")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('dataset = "builtin"\nbatch_size = 0\n')
+    r = w2s(ws, "campaign", "init", str(bad), check=False)
+    assert r.returncode == 2 and "bad.toml: batch_size:" in r.stderr and "greater" in r.stderr
+    bad.write_text('dataset = "builtin"\n[strategy]\nname = "psychic"\n')
+    r = w2s(ws, "campaign", "init", str(bad), check=False)
+    assert r.returncode == 2 and "unknown 'psychic'" in r.stderr
+    yml = tmp_path / "bad.yaml"
+    yml.write_text("dataset: builtin\noracles:\n  - name: ground-truth\n    role: boss\n")
+    r = w2s(ws, "campaign", "init", str(yml), check=False)
+    assert r.returncode == 2 and "bad.yaml: oracles.0.role:" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,84 @@
+"""Query strategies, batch diversity and stopping criteria on hand-built pools."""
+
+import numpy as np
+import pytest
+
+from w2s.agent.state import CampaignState
+from w2s.agent.stopping import make_stopping
+from w2s.agent.strategies import STRATEGIES, PoolView, make_strategy, pick
+
+
+def pool(**kw):
+    base = dict(p_weak=np.array([0.9, 0.5, 0.1, 0.8]), p_true=np.array([0.9, 0.5, 0.9, 0.6]),
+                weak_labels=np.array([1.0, 0.0, np.nan, 1.0]),
+                categories=np.array(["a", "a", "b", "b"]))
+    return PoolView(**{**base, **kw})
+
+
+def test_uncertainty_strategies_prefer_the_unsure_item():
+    for name in ("entropy", "margin"):
+        s = make_strategy(name).score(pool())
+        assert np.argmax(s) == 1
+    assert make_strategy("margin").score(pool())[1] == pytest.approx(1.0)
+
+
+def test_head_disagreement_is_the_predicted_supervisor_error():
+    s = make_strategy("disagreement").score(pool())
+    assert s == pytest.approx([0.0, 0.0, 0.8, 0.2])
+    # against the label actually given (the weak head where there is none)
+    s = make_strategy("supervisor-error").score(pool())
+    assert s == pytest.approx([0.1, 0.5, 0.8, 0.4])
+
+
+def test_check_strategies_read_violations():
+    checks = {"cross-examination": np.array([0.0, 0.3, np.nan, 0.1]),
+              "negation": np.array([0.5, 0.0, 0.0, 0.0])}
+    assert make_strategy("check-violation").score(pool(checks=checks)) == pytest.approx(
+        [0.5, 0.3, 0.0, 0.1])
+    assert make_strategy("variant-disagreement").score(pool(checks=checks)) == pytest.approx(
+        [0.0, 0.3, 0.0, 0.1])
+    assert make_strategy("check-violation").score(pool()) == pytest.approx([0, 0, 0, 0])
+
+
+def test_mix_weights_ranks():
+    s = make_strategy("mix", {"weights": {"disagreement": 1.0, "entropy": 0.0}}).score(pool())
+    assert np.argmax(s) == 2
+    with pytest.raises(ValueError, match="weights"):
+        make_strategy("mix", {"weights": {}})
+
+
+def test_random_is_seeded():
+    a = make_strategy("random").score(pool(rng=np.random.default_rng(1)))
+    b = make_strategy("random").score(pool(rng=np.random.default_rng(1)))
+    assert (a == b).all()
+
+
+def test_unknown_strategy_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown strategy 'oracle'.*random"):
+        make_strategy("oracle")
+    assert {"random", "entropy", "margin", "disagreement", "check-violation",
+            "variant-disagreement", "mix"} <= set(STRATEGIES)
+
+
+def test_diversity_spreads_a_batch():
+    scores = np.array([9, 8, 7, 6, 1, 0.5], float)
+    cats = np.array(["a", "a", "a", "a", "b", "c"])
+    everything = np.arange(6)
+    assert list(pick(scores, everything, 3, "none", cats)) == [0, 1, 2]
+    assert list(pick(scores, everything, 3, "category", cats)) == [0, 4, 5]
+    assert list(pick(scores, np.array([1, 2, 4]), 2, "none", cats)) == [1, 2]
+    feats = np.array([[0, 0], [0, 0.01], [0, 0.02], [5, 5], [0, 0.03], [0, 0.04]], float)
+    got = pick(scores, everything, 2, "kcenter", cats, feats)
+    assert list(got) == [0, 3]  # the best, then the farthest from it
+    assert len(pick(scores, everything[:0], 3, "category", cats)) == 0
+
+
+def test_stopping_criteria():
+    s = CampaignState(campaign_id="c", round=2, gold_spent=10, gold_budget=10)
+    assert "budget" in make_stopping("budget").reason(s)
+    assert make_stopping("budget").reason(CampaignState(campaign_id="c", gold_budget=None)) is None
+    assert make_stopping("max-rounds", {"rounds": 2}).reason(s)
+    assert make_stopping("max-rounds", {"rounds": 3}).reason(s) is None
+    flat = CampaignState(campaign_id="c", estimates=[0.7, 0.8, 0.801, 0.8005, 0.8])
+    assert make_stopping("plateau", {"patience": 3, "delta": 0.002}).reason(flat)
+    assert make_stopping("plateau", {"patience": 4, "delta": 0.002}).reason(flat) is None
