@@ -45,7 +45,8 @@ def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     targets = np.array([weak[i.id].p1 if i.id in weak else gold[i.id].value for i in items])
     gold_arr = np.array([gold[i.id].value if i.id in gold else -1 for i in items])
     version = f"{ctx.campaign_id}:r{state.round}"
-    cfg = ctx.config.train.model_copy(update={"seed": ctx.config.seed * 1000 + state.round})
+    # one training seed for every round: round-to-round changes come from the labels
+    cfg = ctx.config.train.model_copy(update={"seed": ctx.config.seed})
     started = datetime.now()
     ctx.say(f"round {state.round}: training on {len(rows)} weak and "
             f"{int((gold_arr >= 0).sum())} gold labels")

@@ -12,6 +12,7 @@ back toward what the student knew before it saw any weak label.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,18 @@ def label_direction(model_dir: str | Path, label_ids: tuple[int, int]) -> np.nda
                     no, yes = (w[i:i + 1].float()[0] for i in label_ids)
                     return (yes - no).numpy()
     raise ValueError(f"no output embedding found in {model_dir}")
+
+
+@contextmanager
+def _one_thread():
+    """Probe heads are small; one thread makes every float reduction happen in the
+    same order in every process, so a resumed campaign retrains bit for bit."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _two_class(z: torch.Tensor) -> torch.Tensor:
@@ -59,6 +72,10 @@ class ProbeHeads:
     def fit(self, feats_weak: np.ndarray, feats_true: np.ndarray, weak: np.ndarray,
             gold: np.ndarray, config: TrainConfig) -> "ProbeHeads":
         """weak: P(label 1) per item from the supervisor; gold: 1/0 bought labels, -1 none."""
+        with _one_thread():
+            return self._fit(feats_weak, feats_true, weak, gold, config)
+
+    def _fit(self, feats_weak, feats_true, weak, gold, config: TrainConfig) -> "ProbeHeads":
         gen = torch.Generator().manual_seed(config.seed)
         fw, ft = (torch.as_tensor(f, dtype=torch.float32) for f in (feats_weak, feats_true))
         w = torch.as_tensor(weak, dtype=torch.float32)
@@ -71,6 +88,8 @@ class ProbeHeads:
         n = len(w)
         steps_per_epoch = max(1, -(-n // config.batch_size))
         total = config.probe_epochs * steps_per_epoch
+        # decay to zero: the last epochs settle instead of bouncing between minibatches
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / total))
         step = 0
         for _ in range(config.probe_epochs):
             order = torch.randperm(n, generator=gen)
@@ -90,6 +109,7 @@ class ProbeHeads:
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
+                sched.step()
                 step += 1
         for p in params:
             p.requires_grad_(False)
@@ -98,7 +118,7 @@ class ProbeHeads:
     def predict(self, feats_weak: np.ndarray, feats_true: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
         """P(label 1) of the weak head and of the truth head."""
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread():
             return (torch.sigmoid(self.logits("weak", feats_weak)).numpy(),
                     torch.sigmoid(self.logits("true", feats_true)).numpy())
 

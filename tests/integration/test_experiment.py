@@ -89,7 +89,7 @@ def test_lora_mode_serves_its_adapters_through_vllm(tmp_path, vllm_server):
         student=StudentConfig(url=vllm_server.url, served_name=vllm_server.served_name),
         train={"mode": "lora", "lora_batch_size": 8})
     result = run_experiment(store, cfg, tmp_path)
-    adapters = sorted(p.name for p in (tmp_path / "adapters" / result.experiment_id).iterdir())
+    adapters = sorted(p.name for p in (tmp_path / "models" / result.experiment_id).iterdir())
     assert adapters == ["lora-ceiling-seed0", "lora-w2s-logconf-seed0"]
     versions = {p.model_version for p in store.select(Prediction)}
     assert versions == {"lora:ceiling:seed0", "lora:w2s-logconf:seed0"}
