@@ -14,7 +14,7 @@ class TrainConfig(BaseModel):
     mode: Literal["probe", "lora"] = "probe"
     loss: str = "logconf"  # truth-head loss on weak labels: xent | logconf | entropy | window
     losses: LossConfig = LossConfig()
-    gold_weight: float = Field(default=1.0, ge=0)  # cross-entropy on bought gold labels
+    gold_weight: float = Field(default=1.0, ge=0)  # a bought gold label weighs this many weak ones
     seed: int = 0
     batch_size: int = Field(default=32, ge=2)
     # probe heads: a correction on top of the prompted prior, pulled back toward it

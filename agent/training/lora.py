@@ -85,7 +85,8 @@ def train_lora(model_dir: Path, weak_prompts: list[str], true_prompts: list[str]
             loss = loss + LOSSES[config.loss](logits_true, weak, step / total, config.losses)
             has_gold = g >= 0
             if has_gold.any():
-                loss = loss + config.gold_weight * gold_xent(logits_true[has_gold], g[has_gold])
+                loss = loss + config.gold_weight * gold_xent(
+                    logits_true[has_gold], g[has_gold]) * has_gold.sum() / len(g)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -103,7 +103,10 @@ class ProbeHeads:
                 loss = loss + loss_fn(zt, w[idx], step / total, config.losses)
                 has_gold = g[idx] >= 0
                 if has_gold.any() and config.gold_weight > 0:
-                    loss = loss + config.gold_weight * gold_xent(zt[has_gold], g[idx][has_gold])
+                    # per item: a bought label weighs gold_weight weak labels (a batch mean
+                    # over one or two gold items would make each outweigh the whole batch)
+                    loss = loss + config.gold_weight * gold_xent(
+                        zt[has_gold], g[idx][has_gold]) * has_gold.sum() / len(idx)
                 loss = loss + config.probe_l2 * (self.v["weak"].square().sum()
                                                  + self.v["true"].square().sum())
                 opt.zero_grad()

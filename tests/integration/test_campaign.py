@@ -183,3 +183,39 @@ def test_invalid_config_names_the_field(tmp_path):
     r = w2s(ws, "campaign", "init", str(yml), check=False)
     assert r.returncode == 2 and "bad.yaml: oracles.0.role:" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_person_at_the_terminal_labels_pauses_and_resumes(baseline):
+    root, base_ws, _, _ = baseline
+    ws, config, env = make_workspace(root, "human", features_from=base_ws)
+    config.write_text(CONFIG.replace('name = "paid_oracle:CountingGold"', 'name = "human-terminal"')
+                      .replace("budget = 12", "budget = 4").replace("batch_size = 4",
+                                                                    "batch_size = 2"))
+    def run(*args, keys):
+        return subprocess.run([W2S, "-w", str(ws), "campaign", *args], input=keys, text=True,
+                              capture_output=True, env=env, timeout=900)
+    first = run("run", str(config), "--name", "h", keys="1\n0\nq\n")
+    assert first.returncode == 0, first.stderr
+    assert "paused" in first.stdout and "w2s campaign resume h" in first.stdout
+    with Store(ws / "w2s.duckdb", read_only=True) as s:
+        human = s.select(Query, "oracle = 'human-terminal'")
+        assert sorted(q.status for q in human) == ["answered", "answered", "pending", "pending"]
+        assert s.select(Campaign, "id = 'h'")[0].status == "stopped"
+    second = run("resume", "h", keys="p\n1\n1\n")
+    assert second.returncode == 0, second.stderr
+    assert "truth head" in second.stdout and "done after 2 rounds" in second.stdout
+    with Store(ws / "w2s.duckdb", read_only=True) as s:
+        human = s.select(Query, "oracle = 'human-terminal'")
+        assert [q.status for q in human] == ["answered"] * 4
+        values = {q.item_id: v for q in human for (v,) in s.sql(
+            "SELECT value FROM labels WHERE query_id = ?", [q.id])}
+        assert sorted(values.values()) == [0, 1, 1, 1]
+
+
+def test_the_quick_start_runs_a_campaign_by_dataset_name(tmp_path):
+    ws = tmp_path / "ws"
+    w2s(ws, "data", "import", "builtin", "--per-category", "20")
+    r = w2s(ws, "campaign", "run", "builtin", "--name", "quick", timeout=1800)
+    assert "done after" in r.stdout and "gold budget spent (50 of 50 labels)" in r.stdout
+    status = w2s(ws, "campaign", "status").stdout
+    assert "quick" in status and "done" in status
