@@ -70,6 +70,7 @@ class Context:
             weak_rows, self.pool_rows = order[:0], np.sort(order)
         self.weak_training = [self.train_items[k] for k in weak_rows]
         self.pool = [self.train_items[k] for k in self.pool_rows]
+        self.row_of = {i.id: k for k, i in enumerate(self.train_items)}
 
     @cached_property
     def trainer(self):

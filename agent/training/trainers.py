@@ -18,6 +18,7 @@ import numpy as np
 from w2s.store import Dataset, Item, stable_id
 
 from ..student import HEADS, Head, Student, StudentConfig
+from ..student.engines import collect
 from .config import TrainConfig
 from .lora import load_adapter, train_lora
 from .probe import ProbeHeads, label_direction
@@ -34,7 +35,8 @@ class ProbeTrainer:
         student_config = student_config.model_copy(
             update={"serve": student_config.serve.model_copy(update={"runner": "pooling"})})
         student = Student(student_config, workspace)
-        feats = features(student, train + test, dataset, workspace / "cache" / "features", say)
+        self.student, self.cache, self.say = student, workspace / "cache" / "features", say
+        feats = features(student, train + test, dataset, self.cache, say)
         self.direction = label_direction(student.model_dir, student.prompter.label_ids)
         n = len(train)
         self.feats = {"train": {h.value: f[:n] for h, f in feats.items()},
@@ -60,6 +62,13 @@ class ProbeTrainer:
             self._path(version))
         f = self.feats[split]
         return heads.predict(f["weak"], f["true"])
+
+    def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
+        """The truth head applied to other prompts (check variants): P(label 1)."""
+        heads = ProbeHeads(self.direction) if version is None else ProbeHeads.load(
+            self._path(version))
+        f = prompt_features(self.student, prompts, self.cache, self.say)
+        return heads.predict(f, f)[1]
 
     def _path(self, version: str) -> Path:
         return self.models / f"{version.replace(':', '-')}.npz"
@@ -98,6 +107,12 @@ class LoraTrainer:
                    targets, gold, self.student.prompter.label_ids, cfg, self._path(version))
 
     def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        self._activate(version)
+        probs = self.student.predict(self.items[split], self.dataset)
+        return probs[Head.weak], probs[Head.true]
+
+    def _activate(self, version: str | None) -> None:
+        """Point the engine at the adapter of version (None: the base model)."""
         name = self.base if version is None else version.replace(":", "-")
         if version is not None and self.student.config.engine == "hf":
             if name in self.loaded:
@@ -108,8 +123,12 @@ class LoraTrainer:
             load_adapter(self.student.engine.url, name, self._path(version))
         self.loaded.add(name)
         self.student.use_model(name)
-        probs = self.student.predict(self.items[split], self.dataset)
-        return probs[Head.weak], probs[Head.true]
+
+    def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
+        self._activate(version)
+        logprobs = collect(self.student.engine.label_logprobs(prompts, self.student.prompter.label_ids),
+                           len(prompts), 2)
+        return np.exp(logprobs[:, 1])
 
     def _path(self, version: str) -> Path:
         return self.models / version.replace(":", "-")
@@ -130,17 +149,27 @@ def features(student: Student, items: Sequence[Item], dataset: Dataset, cache: P
              say: Callable[[str], None]) -> dict:
     """Both heads' features, computed once per model and prompt set (kept in the
     workspace cache: rerunning with other losses or seeds costs no model time)."""
-    prompts = student.prompts(items, dataset)
+    prompts = student.prompts(items, dataset)  # item-major: weak, true, weak, true, ...
+    say_what = f"student features for {len(items)} items x 2 heads"
+    f = prompt_features(student, prompts, cache, lambda _: say(say_what))
+    return {h: f[k::len(HEADS)] for k, h in enumerate(HEADS)}
+
+
+def prompt_features(student: Student, prompts: list[str], cache: Path,
+                    say: Callable[[str], None]) -> np.ndarray:
+    """Last-token hidden states of prompts, cached by model and prompts."""
     path = cache / f"{stable_id(student.model_version, *prompts)}.npz"
     if path.exists():
         with np.load(path) as data:
-            return {h: data[h.value] for h in HEADS}
-    say(f"student features for {len(items)} items x 2 heads "
+            if "features" in data:
+                return data["features"]
+            return np.stack([data[h.value] for h in HEADS], 1).reshape(len(prompts), -1)
+    say(f"student features for {len(prompts)} prompts "
         f"({'vLLM pooling server' if student.config.engine == 'vllm' else 'transformers'})")
     with student:
-        feats = student.features(items, dataset)
+        feats = student.engine.features(prompts)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".partial.npz")
-    np.savez(tmp, **{h.value: f for h, f in feats.items()})
+    np.savez(tmp, features=feats)
     tmp.rename(path)
     return feats

@@ -164,8 +164,10 @@ def test_resume_after_a_kill_from_outside(baseline):
     proc.wait()
     w2s(ws, "campaign", "resume", "c", env=env)
     assert end_state(ws) == end_state(base_ws)
+    # a kill from outside can land while the oracle is answering, before the label is
+    # committed: that one query (never acknowledged) is sent again, no other
     labels = asked.read_text().split()
-    assert len(labels) == len(set(labels)) == 12
+    assert len(set(labels)) == 12 and len(labels) - len(set(labels)) <= 1
 
 
 def test_invalid_config_names_the_field(tmp_path):
