@@ -1,0 +1,29 @@
+"""The same truth-head question asked other ways. Each variant is the chat template
+around the item text plus another instruction, so the item stays a shared prefix;
+`flip` marks variants whose "yes" means label 0."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from w2s.agent.student.prompts import Prompter, question_of
+from w2s.store import Dataset, Item
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    instruction: str  # with {question}, {yes}, {no}
+    flip: bool = False
+
+    def prompt(self, prompter: Prompter, item: Item, dataset: Dataset) -> str:
+        no, yes = prompter.label_words
+        return prompter.render(item.text, self.instruction.format(
+            question=question_of(item, dataset), yes=yes, no=no))
+
+
+REWORDED = Variant("reworded", "Question: {question}\nReply with one word, {yes} or {no}.")
+SWAPPED = Variant("options-swapped", "{question}\nAnswer {no} or {yes}.")
+NEGATED = Variant("negated", "Here is a question: \"{question}\"\nWould the correct answer to "
+                             "it be no? Answer {yes} or {no}.", flip=True)
+VARIANTS = (REWORDED, SWAPPED, NEGATED)
