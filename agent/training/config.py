@@ -14,6 +14,9 @@ class TrainConfig(BaseModel):
     mode: Literal["probe", "lora"] = "probe"
     loss: str = "logconf"  # truth-head loss on weak labels: xent | logconf | entropy | window
     losses: LossConfig = LossConfig()
+    # label-free consistency penalties on the truth head (probe mode): option-group, negation
+    consistency: list[str] = []
+    consistency_weight: float = Field(default=1.0, ge=0)
     gold_weight: float = Field(default=1.0, ge=0)  # a bought gold label weighs this many weak ones
     seed: int = 0
     batch_size: int = Field(default=32, ge=2)
@@ -28,6 +31,16 @@ class TrainConfig(BaseModel):
     lora_epochs: int = Field(default=1, ge=1)
     lora_lr: float = Field(default=5e-4, gt=0)
     lora_batch_size: int = Field(default=8, ge=1)
+
+    @field_validator("consistency")
+    @classmethod
+    def _known_terms(cls, names: list[str]) -> list[str]:
+        from .consistency import CONSISTENCY
+        unknown = [n for n in names if n not in CONSISTENCY]
+        if unknown:
+            raise ValueError(f"unknown consistency term {unknown[0]!r}; known: "
+                             f"{', '.join(CONSISTENCY)}")
+        return names
 
     @field_validator("loss")
     @classmethod

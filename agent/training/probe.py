@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from safetensors import safe_open
 
 from .config import TrainConfig
+from .consistency import CONSISTENCY, ConsistencyData
 from .losses import LOSSES, gold_xent
 
 
@@ -70,12 +71,15 @@ class ProbeHeads:
         return (torch.as_tensor(feats, dtype=torch.float32) @ self.direction).numpy()
 
     def fit(self, feats_weak: np.ndarray, feats_true: np.ndarray, weak: np.ndarray,
-            gold: np.ndarray, config: TrainConfig) -> "ProbeHeads":
-        """weak: P(label 1) per item from the supervisor; gold: 1/0 bought labels, -1 none."""
+            gold: np.ndarray, config: TrainConfig,
+            consistency: ConsistencyData | None = None) -> "ProbeHeads":
+        """weak: P(label 1) per item from the supervisor; gold: 1/0 bought labels, -1 none;
+        consistency: what the config's consistency terms need, per row."""
         with _one_thread():
-            return self._fit(feats_weak, feats_true, weak, gold, config)
+            return self._fit(feats_weak, feats_true, weak, gold, config, consistency)
 
-    def _fit(self, feats_weak, feats_true, weak, gold, config: TrainConfig) -> "ProbeHeads":
+    def _fit(self, feats_weak, feats_true, weak, gold, config: TrainConfig,
+             consistency: ConsistencyData | None) -> "ProbeHeads":
         gen = torch.Generator().manual_seed(config.seed)
         fw, ft = (torch.as_tensor(f, dtype=torch.float32) for f in (feats_weak, feats_true))
         w = torch.as_tensor(weak, dtype=torch.float32)
@@ -107,6 +111,13 @@ class ProbeHeads:
                     # over one or two gold items would make each outweigh the whole batch)
                     loss = loss + config.gold_weight * gold_xent(
                         zt[has_gold], g[idx][has_gold]) * has_gold.sum() / len(idx)
+                if config.consistency:  # over every row: groups span minibatches
+                    p_all = torch.sigmoid(self.logits("true", ft))
+                    p_neg = (None if consistency.negated is None else
+                             torch.sigmoid(self.logits("true", consistency.negated)))
+                    loss = loss + config.consistency_weight * sum(
+                        CONSISTENCY[name](p_all, p_neg, consistency)
+                        for name in config.consistency)
                 loss = loss + config.probe_l2 * (self.v["weak"].square().sum()
                                                  + self.v["true"].square().sum())
                 opt.zero_grad()

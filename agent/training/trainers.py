@@ -20,6 +20,7 @@ from w2s.store import Dataset, Item, stable_id
 from ..student import HEADS, Head, Student, StudentConfig
 from ..student.engines import collect
 from .config import TrainConfig
+from .consistency import ConsistencyData
 from .lora import load_adapter, train_lora
 from .probe import ProbeHeads, label_direction
 
@@ -36,6 +37,7 @@ class ProbeTrainer:
             update={"serve": student_config.serve.model_copy(update={"runner": "pooling"})})
         student = Student(student_config, workspace)
         self.student, self.cache, self.say = student, workspace / "cache" / "features", say
+        self.dataset, self.train_items = dataset, train
         feats = features(student, train + test, dataset, self.cache, say)
         self.direction = label_direction(student.model_dir, student.prompter.label_ids)
         n = len(train)
@@ -50,7 +52,7 @@ class ProbeTrainer:
             version: str) -> None:
         f = self.feats["train"]
         heads = ProbeHeads(self.direction).fit(f["weak"][rows], f["true"][rows], targets,
-                                               gold, cfg)
+                                               gold, cfg, self._consistency(rows, cfg))
         self.models.mkdir(parents=True, exist_ok=True)
         tmp = self._path(version).with_suffix(".partial.npz")
         heads.save(tmp)
@@ -62,6 +64,21 @@ class ProbeTrainer:
             self._path(version))
         f = self.feats[split]
         return heads.predict(f["weak"], f["true"])
+
+    def _consistency(self, rows: np.ndarray, cfg: TrainConfig) -> ConsistencyData | None:
+        if not cfg.consistency:
+            return None
+        items = [self.train_items[k] for k in rows]
+        names = {i.group_id for i in items if i.group_id}
+        index = {g: k for k, g in enumerate(sorted(names))}
+        groups = np.array([index.get(i.group_id, -1) for i in items])
+        negated = None
+        if "negation" in cfg.consistency:
+            from w2s.checks.variants import NEGATED
+            negated = prompt_features(self.student, [
+                NEGATED.prompt(self.student.prompter, i, self.dataset) for i in items],
+                self.cache, self.say)
+        return ConsistencyData(groups, negated)
 
     def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
         """The truth head applied to other prompts (check variants): P(label 1)."""
