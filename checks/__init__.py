@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from .base import ConsistencyCheck
 from .coherence import CrossExamination, Negation, OptionGroups
+from .plausibility import Plausibility
 
 CHECKS: dict[str, type[ConsistencyCheck]] = {c.name: c for c in (
-    CrossExamination, Negation, OptionGroups)}
+    CrossExamination, Negation, OptionGroups, Plausibility)}
 
 
 def run_checks(ctx, state) -> None:
