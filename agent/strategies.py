@@ -81,7 +81,8 @@ class CheckViolation(Strategy):
         scores = [v for k, v in pool.checks.items() if self.only is None or k in self.only]
         if not scores:
             return np.zeros(len(pool.p_true))
-        return np.nan_to_num(np.max(np.stack(scores), axis=0))
+        # fmax skips NaN: a check that did not look at an item says nothing about it
+        return np.nan_to_num(np.fmax.reduce(np.stack(scores), axis=0))
 
 
 class VariantDisagreement(CheckViolation):

@@ -32,9 +32,10 @@ def test_head_disagreement_is_the_predicted_supervisor_error():
 
 def test_check_strategies_read_violations():
     checks = {"cross-examination": np.array([0.0, 0.3, np.nan, 0.1]),
-              "negation": np.array([0.5, 0.0, 0.0, 0.0])}
+              "negation": np.array([0.5, 0.0, 0.0, 0.0]),
+              "plausibility": np.array([np.nan, np.nan, 0.4, np.nan])}
     assert make_strategy("check-violation").score(pool(checks=checks)) == pytest.approx(
-        [0.5, 0.3, 0.0, 0.1])
+        [0.5, 0.3, 0.4, 0.1])
     assert make_strategy("variant-disagreement").score(pool(checks=checks)) == pytest.approx(
         [0.0, 0.3, 0.0, 0.1])
     assert make_strategy("check-violation").score(pool()) == pytest.approx([0, 0, 0, 0])
