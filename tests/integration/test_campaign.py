@@ -134,8 +134,10 @@ def test_a_campaign_runs_end_to_end_and_logs_everything(baseline):
     assert "finished: gold budget spent" in status and "paid-gold" in status
 
 
-@pytest.mark.parametrize("kill_at", ["node:label_weak:1", "node:train:2", "node:select:2",
-                                     "node:query:3", "label:2", "label:66",
+# before anything, after the bulk weak labels, in training, after the 6th of 12 paid
+# gold labels, in evaluation; the kill from outside lands inside a query (kills in
+# select and query passed too, and were dropped to keep CI short)
+@pytest.mark.parametrize("kill_at", ["node:label_weak:1", "label:2", "node:train:2", "label:66",
                                      "node:evaluate:4"])
 def test_resume_after_kill_reaches_the_same_end(baseline, kill_at):
     root, base_ws, _, _ = baseline
