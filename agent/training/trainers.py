@@ -77,21 +77,21 @@ class ProbeTrainer:
             from w2s.checks.variants import NEGATED
             negated = prompt_features(self.student, [
                 NEGATED.prompt(self.student.prompter, i, self.dataset) for i in items],
-                self.cache, self.say)
+                self.cache, self.say, keep_open=True)
         return ConsistencyData(groups, negated)
 
     def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
         """The truth head applied to other prompts (check variants): P(label 1)."""
         heads = ProbeHeads(self.direction) if version is None else ProbeHeads.load(
             self._path(version))
-        f = prompt_features(self.student, prompts, self.cache, self.say)
+        f = prompt_features(self.student, prompts, self.cache, self.say, keep_open=True)
         return heads.predict(f, f)[1]
 
     def _path(self, version: str) -> Path:
         return self.models / f"{version.replace(':', '-')}.npz"
 
     def close(self) -> None:
-        pass
+        self.student.close()
 
 
 class LoraTrainer:
@@ -173,7 +173,7 @@ def features(student: Student, items: Sequence[Item], dataset: Dataset, cache: P
 
 
 def prompt_features(student: Student, prompts: list[str], cache: Path,
-                    say: Callable[[str], None]) -> np.ndarray:
+                    say: Callable[[str], None], keep_open: bool = False) -> np.ndarray:
     """Last-token hidden states of prompts, cached by model and prompts."""
     path = cache / f"{stable_id(student.model_version, *prompts)}.npz"
     if path.exists():
@@ -183,8 +183,13 @@ def prompt_features(student: Student, prompts: list[str], cache: Path,
             return np.stack([data[h.value] for h in HEADS], 1).reshape(len(prompts), -1)
     say(f"student features for {len(prompts)} prompts "
         f"({'vLLM pooling server' if student.config.engine == 'vllm' else 'transformers'})")
-    with student:
+    if keep_open and student.engine is None:
+        student.open()  # the caller closes it: later prompt sets skip a server start
+    if student.engine is not None:
         feats = student.engine.features(prompts)
+    else:
+        with student:
+            feats = student.engine.features(prompts)
     cache.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".partial.npz")
     np.savez(tmp, features=feats)
