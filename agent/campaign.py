@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -92,7 +91,3 @@ def run_campaign(store: Store, campaign_id: str, workspace: str | Path,
 
 def _set_status(store: Store, campaign_id: str, status: str) -> None:
     store.sql("UPDATE campaigns SET status = ? WHERE id = ?", [status, campaign_id])
-
-
-def as_dict(state: CampaignState) -> dict:
-    return asdict(state)
