@@ -50,6 +50,7 @@ class Context:
     say: Callable[[str], None] = lambda _: None
     report: Callable[[int, dict], None] = lambda *_: None
     _oracles: dict[int, Oracle] = field(default_factory=dict)
+    _predictions: dict[tuple, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self):
         c = self.config
@@ -78,6 +79,15 @@ class Context:
                             self.train_items, self.test,
                             self.workspace / "models" / self.campaign_id, self.workspace,
                             self.say)
+
+    def predict(self, version: str | None, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Both heads of a model version on a split, computed once: evaluate, the next
+        round's predict and the checks all need the pool's (a full vLLM pass in LoRA mode)."""
+        key = (version, split)
+        if key not in self._predictions:
+            self._predictions = {k: v for k, v in self._predictions.items() if k[0] == version}
+            self._predictions[key] = self.trainer.predict(version, split)
+        return self._predictions[key]
 
     def oracle(self, spec: CampaignOracle) -> Oracle:
         key = self.config.oracles.index(spec)

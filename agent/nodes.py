@@ -63,12 +63,12 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
     student's own accuracy estimate on the pool, spend, and whether to stop."""
     ctx = runtime.context
     crashpoint("node:evaluate")
-    p_weak, p_true = ctx.trainer.predict(state.model_version, "test")
+    p_weak, p_true = ctx.predict(state.model_version, "test")
     ctx.store.write(_predictions(ctx, state, ctx.test, p_weak, p_true))
     hits = correct(ctx.store, ctx.test, p_true)
     weak_hits = correct(ctx.store, ctx.test, p_weak)
     held = np.array([i.category in ctx.config.held_out for i in ctx.test])
-    _, pool_true = ctx.trainer.predict(state.model_version, "train")
+    _, pool_true = ctx.predict(state.model_version, "train")
     pool_true = pool_true[ctx.pool_rows]
     estimate = float(np.mean(np.maximum(pool_true, 1 - pool_true)))
     metrics = {("acc:true", "test"): _mean(hits[~held]),
@@ -90,7 +90,7 @@ def predict(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """A new round: the current student's two heads on the pool, logged."""
     ctx = runtime.context
     crashpoint("node:predict")
-    p_weak, p_true = ctx.trainer.predict(state.model_version, "train")
+    p_weak, p_true = ctx.predict(state.model_version, "train")
     new = CampaignState(**{**state.__dict__, "round": state.round + 1})
     ctx.store.write(_predictions(ctx, new, ctx.pool, p_weak[ctx.pool_rows],
                                  p_true[ctx.pool_rows]))

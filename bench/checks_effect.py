@@ -20,8 +20,9 @@ from w2s.agent.campaign import init_campaign, run_campaign
 from w2s.agent.config import CampaignConfig
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
-from w2s.store import Store, StoreError
-from w2s.store.datasets import data_dir, load_named
+from w2s.store import Store
+
+from w2s_experiments import ensure_dataset  # noqa: E402  (same folder)
 
 TASKS = {"sciq": ("sciq", None), "mmlu": ("mmlu", None)}
 CHECKS = [{"name": "cross-examination"}, {"name": "negation"}, {"name": "option-group"}]
@@ -52,11 +53,7 @@ def main() -> None:
     with Store.in_workspace(ws) as store:
         for task in args.tasks.split(","):
             dataset, categories = TASKS[task]
-            try:
-                store.dataset(dataset)
-            except StoreError:
-                loaded = load_named(dataset, str(data_dir(args.data_dir)))
-                store.import_dataset(loaded.dataset, loaded.items, loaded.gold)
+            ensure_dataset(store, dataset, args.data_dir)
             ref = run_experiment(store, ExperimentConfig(
                 dataset=dataset, categories=categories, seeds=seeds, n_train=args.n_train,
                 n_test=args.n_test, losses=["logconf"], student=student), ws,

@@ -24,10 +24,9 @@ from w2s.agent.campaign import init_campaign, run_campaign
 from w2s.agent.config import CampaignConfig
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
-from w2s.store import Store, StoreError
-from w2s.store.datasets import data_dir, load_named
+from w2s.store import Store
 
-from w2s_experiments import TASKS  # noqa: E402  (same folder)
+from w2s_experiments import TASKS, ensure_dataset  # noqa: E402  (same folder)
 
 
 def main() -> None:
@@ -55,11 +54,7 @@ def main() -> None:
     with Store.in_workspace(ws) as store:
         for task in args.tasks.split(","):
             dataset, categories, max_chars = TASKS[task]
-            try:
-                store.dataset(dataset)
-            except StoreError:
-                loaded = load_named(dataset, str(data_dir(args.data_dir)))
-                store.import_dataset(loaded.dataset, loaded.items, loaded.gold)
+            ensure_dataset(store, dataset, args.data_dir)
             start = time.monotonic()
             student = StudentConfig(engine=args.engine)
             ref = run_experiment(store, ExperimentConfig(

@@ -30,6 +30,15 @@ TASKS = {
 }
 
 
+def ensure_dataset(store: Store, name: str, data_dir_arg: str | None) -> None:
+    """Import a shared dataset into the bench workspace unless it is there."""
+    try:
+        store.dataset(name)
+    except StoreError:
+        loaded = load_named(name, str(data_dir(data_dir_arg)))
+        store.import_dataset(loaded.dataset, loaded.items, loaded.gold)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", default=",".join(TASKS))
@@ -49,11 +58,7 @@ def main() -> None:
     with Store.in_workspace(workspace) as store:
         for task in args.tasks.split(","):
             dataset, categories, max_chars = TASKS[task]
-            try:
-                store.dataset(dataset)
-            except StoreError:
-                loaded = load_named(dataset, str(data_dir(args.data_dir)))
-                store.import_dataset(loaded.dataset, loaded.items, loaded.gold)
+            ensure_dataset(store, dataset, args.data_dir)
             cfg = ExperimentConfig(dataset=dataset, categories=categories,
                                    max_text_chars=max_chars, weak=args.weak,
                                    seeds=list(range(args.seeds)), n_train=args.n_train,

@@ -23,7 +23,7 @@ class ConsistencyCheck:
         """P(label 1) from the truth head, asked as the head does or as a variant."""
         if variant is None:
             rows = np.array([ctx.row_of[i.id] for i in items])
-            return ctx.trainer.predict(state.model_version, "train")[1][rows]
+            return ctx.predict(state.model_version, "train")[1][rows]
         prompter = ctx.trainer.student.prompter
         p = ctx.trainer.predict_prompts(
             state.model_version, [variant.prompt(prompter, i, ctx.dataset) for i in items])

@@ -41,9 +41,10 @@ class StubTrainer:
 def ctx_for(p_head, p_variant, groups=None):
     items = [Item(id=f"d:{k}", dataset="d", split="train", category="c", text=f"item {k}",
                   group_id=None if groups is None else groups[k]) for k in range(len(p_head))]
+    trainer = StubTrainer(items, p_head, p_variant)
     return SimpleNamespace(pool=items, row_of={i.id: k for k, i in enumerate(items)},
                            dataset=Dataset(name="d", labels=["no", "yes"], question="True?"),
-                           trainer=StubTrainer(items, p_head, p_variant), campaign_id="c")
+                           trainer=trainer, predict=trainer.predict, campaign_id="c")
 
 
 STATE = SimpleNamespace(round=1, model_version="c:r0")
