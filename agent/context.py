@@ -22,9 +22,23 @@ BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not g
 
 
 def sample(items: list[Item], n: int | None, salt: str) -> list[Item]:
+    """n items, drawn by whole groups (the options of one question stay together,
+    or the option-group check and term would have nothing to work on)."""
     if n is None or len(items) <= n:
         return items
-    return sorted(items, key=lambda i: unit_hash(salt, i.id))[:n]
+    return sorted(items, key=lambda i: (unit_hash(salt, i.group_id or i.id), i.id))[:n]
+
+
+def split_by_group(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a seeded half and the rest, never splitting a group."""
+    keys = sorted({i.group_id or i.id for i in items})
+    rank = dict(zip(keys, np.random.default_rng(seed).permutation(len(keys))))
+    order = sorted(range(len(items)), key=lambda k: (rank[items[k].group_id or items[k].id], k))
+    cut = len(order) // 2
+    while 0 < cut < len(order) and (items[order[cut]].group_id or items[order[cut]].id) == \
+            (items[order[cut - 1]].group_id or items[order[cut - 1]].id):
+        cut += 1
+    return np.array(order[:cut], dtype=int), np.sort(np.array(order[cut:], dtype=int))
 
 
 def select_items(store: Store, dataset: str, split: str, n: int | None,
@@ -63,12 +77,10 @@ class Context:
         if len(self.train_items) < 4 or len(self.test) < 2:
             raise ValueError(f"{c.dataset}: {len(self.train_items)} train and {len(self.test)} "
                              "test items selected; need at least 4 and 2")
-        order = np.random.default_rng(c.seed).permutation(len(self.train_items))
         if any(o.name == "weak-model" for o in c.oracles):  # half A trains the weak model
-            half = len(order) // 2
-            weak_rows, self.pool_rows = order[:half], np.sort(order[half:])
+            weak_rows, self.pool_rows = split_by_group(self.train_items, c.seed)
         else:
-            weak_rows, self.pool_rows = order[:0], np.sort(order)
+            weak_rows, self.pool_rows = np.array([], dtype=int), np.arange(len(self.train_items))
         self.weak_training = [self.train_items[k] for k in weak_rows]
         self.pool = [self.train_items[k] for k in self.pool_rows]
         self.row_of = {i.id: k for k, i in enumerate(self.train_items)}

@@ -23,7 +23,7 @@ from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound,
                        stable_id)
 
-from .context import select_items
+from .context import select_items, split_by_group
 from .evaluate import correct, pgr_ci
 from .student import StudentConfig
 from .training import LOSSES, TrainConfig
@@ -105,8 +105,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
                                Path(workspace) / "models" / exp_id, Path(workspace), say)
         for seed in config.seeds:
             say(f"seed {seed}")
-            order = np.random.default_rng(seed).permutation(ntr)
-            half_a, half_b = order[: ntr // 2], order[ntr // 2:]
+            half_a, half_b = split_by_group(train, seed)
             items_a, items_b = [train[k] for k in half_a], [train[k] for k in half_b]
 
             weak_oracle = make_oracle(weak_spec(config), OracleContext(

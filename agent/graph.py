@@ -1,10 +1,11 @@
 """The campaign loop, top to bottom:
 
-    label_weak -> train -> evaluate -> (stop?) -> predict -> select -> query -> check -> train ...
+    label_weak -> train -> evaluate -> (stop?) -> predict -> check -> select -> query -> train ...
 
 The weak oracles label the pool in bulk once; then every round the student predicts
-on the pool, a strategy picks items, the gold oracles label them, the checks run,
-the student retrains and is evaluated, until a stopping criterion fires. A
+on the pool, the consistency checks run on that same model (so the strategy sees
+its fresh violations), a strategy picks items, the gold oracles label them, the
+student retrains and is evaluated, until a stopping criterion fires. A
 checkpoint is written after every node, so a killed campaign resumes where it was.
 """
 
@@ -35,8 +36,8 @@ def build_graph() -> StateGraph:
     graph.add_edge("label_weak", "train")
     graph.add_edge("train", "evaluate")
     graph.add_conditional_edges("evaluate", route_after_evaluate, ["predict", END])
-    graph.add_edge("predict", "select")
+    graph.add_edge("predict", "check")
+    graph.add_edge("check", "select")
     graph.add_edge("select", "query")
-    graph.add_edge("query", "check")
-    graph.add_edge("check", "train")
+    graph.add_edge("query", "train")
     return graph

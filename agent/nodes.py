@@ -112,7 +112,7 @@ def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
         weak_labels=np.array([weak[i].p1 if i in weak else np.nan for i in ids]),
         categories=np.array([i.category for i in ctx.pool]),
         features=ctx.pool_features(),
-        checks=ctx.check_scores(state.round - 1),
+        checks=ctx.check_scores(state.round),
         rng=np.random.default_rng([ctx.config.seed, state.round]))
     candidates = np.array([k for k, i in enumerate(ids) if i not in gold], int)
     budget_left = (None if state.gold_budget is None
@@ -146,8 +146,8 @@ def query(state: CampaignState, runtime: Runtime[Context]) -> dict:
 
 
 def check(state: CampaignState, runtime: Runtime[Context]) -> dict:
-    """Run the consistency checks the config enables; their scores feed the next
-    selection and the audit."""
+    """Run the consistency checks the config enables on the model that just
+    predicted; their scores feed this round's selection and the audit."""
     ctx = runtime.context
     crashpoint("node:check")
     ctx.run_checks(state)
