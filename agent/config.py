@@ -46,6 +46,9 @@ class CampaignConfig(BaseModel):
     stopping: list[Named] = [Named(name="budget"), Named(name="plateau"),
                              Named(name="max-rounds", params={"rounds": 10})]
     checks: list[Named] = []
+    # first run `w2s experiment` on these items and seed (weak floor, zero-shot, naive
+    # W2S, gold ceiling) unless logged: the audit's PGR is measured between them
+    reference: bool = True
     train: TrainConfig = TrainConfig()
     student: StudentConfig = StudentConfig()
 

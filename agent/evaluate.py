@@ -18,6 +18,12 @@ def correct(store: Store, items: Sequence[Item], prob_true: np.ndarray,
                      for i, p in zip(items, prob_true)])
 
 
+def has_gold(store: Store, dataset: str) -> bool:
+    """Whether any item of the dataset has gold (a simulation, or a labeled file)."""
+    return store.sql("SELECT EXISTS (SELECT 1 FROM gold g JOIN items i ON i.id = g.item_id "
+                     "WHERE i.dataset = ?)", [dataset])[0][0]
+
+
 def accuracy(store: Store, items: Sequence[Item], prob_true: np.ndarray) -> float | None:
     """Accuracy of P(label 1) > 0.5 on the items that have gold; None if none has."""
     hits = correct(store, items, prob_true)
@@ -34,18 +40,20 @@ def pgr_ci(weak: np.ndarray, strong: np.ndarray, ceiling: np.ndarray, n_boot: in
            seed: int = 0, level: float = 0.95) -> tuple[float, float, float]:
     """PGR of seed-averaged accuracies, with a bootstrap interval over test items.
 
-    Each argument is [seeds, items] of 0/1 correctness on the same test items;
+    Each argument is [seeds, items] (or [items]) of 0/1 correctness on the same test items;
     resampling items (the same resample for every method and seed) keeps the
     pairing that makes the difference precise.
     """
+    weak, strong, ceiling = (np.atleast_2d(a) for a in (weak, strong, ceiling))
     point = pgr(weak.mean(), strong.mean(), ceiling.mean())
-    rng = np.random.default_rng(seed)
     n = weak.shape[1]
-    draws = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        draws.append(pgr(weak[:, idx].mean(), strong[:, idx].mean(), ceiling[:, idx].mean()))
-    draws = np.array(draws)
+    if n == 0:
+        return point, float("nan"), float("nan")
+    idx = np.random.default_rng(seed).integers(0, n, (n_boot, n))
+    w, s, c = (a[:, idx].mean(axis=(0, 2)) for a in (weak, strong, ceiling))
+    gap = c - w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = np.where(np.abs(gap) < 1e-12, np.nan, (s - w) / gap)
     draws = draws[np.isfinite(draws)]
     if not len(draws):
         return point, float("nan"), float("nan")

@@ -43,6 +43,7 @@ class ExperimentConfig(BaseModel):
     train_split: str = "train"
     test_split: str = "test"
     categories: list[str] | None = None
+    held_out: list[str] = []  # left out of training, tested apart (as in a campaign)
     max_text_chars: int | None = Field(default=None, ge=1)  # skip longer items (CPU budgets)
     losses: list[str] = ["xent", "logconf"]
     n_boot: int = Field(default=1000, ge=10)
@@ -77,12 +78,58 @@ def weak_spec(config: ExperimentConfig) -> OracleSpec:
 
 
 def _select(store: Store, config: ExperimentConfig, split: str, n: int | None) -> list[Item]:
-    return select_items(store, config.dataset, split, n, config.categories,
-                        config.max_text_chars)
+    if split == config.train_split:
+        return select_items(store, config.dataset, split, n, config.categories,
+                            config.max_text_chars, exclude=config.held_out)
+    tested = None if not config.categories else [*config.categories, *config.held_out]
+    return select_items(store, config.dataset, split, n, tested, config.max_text_chars)
+
+
+# what makes an experiment a campaign's reference: the same items, supervisor and student
+_SHARED = ("dataset", "n_train", "n_test", "categories", "held_out", "max_text_chars",
+           "student")
+
+
+def reference_config(campaign) -> ExperimentConfig | None:
+    """The experiment that gives a campaign its weak floor and gold ceiling: its items,
+    its seed, its weak supervisor, its student and training settings. None when the
+    weak supervisor is a person (nobody labels a thousand test items for a reference)."""
+    weak = next(o for o in campaign.oracles if o.role == "weak")
+    if weak.name.startswith("human"):
+        return None
+    if weak.name == "weak-model":
+        params = dict(weak.params)
+        supervisor, params = params.pop("model", "tfidf"), params
+    else:
+        supervisor, params = f"oracle:{weak.name}", dict(weak.params)
+    return ExperimentConfig(
+        **{k: getattr(campaign, k) for k in _SHARED}, weak=supervisor, weak_params=params,
+        seeds=[campaign.seed], losses=sorted({"xent", campaign.train.loss}),
+        train=campaign.train.model_copy(update={"loss": "xent"}))
+
+
+def find_reference(store: Store, config: ExperimentConfig) -> str | None:
+    """The newest finished experiment run like `config` that covers its seed."""
+    want = config.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
+    want["train"].pop("loss")
+    for exp_id, raw in store.sql("SELECT id, config FROM campaigns WHERE id LIKE 'exp-%' "
+                                 "AND status = 'done' ORDER BY created_at DESC"):
+        try:
+            logged = ExperimentConfig.model_validate_json(raw)
+        except ValueError:
+            continue  # written by an older w2s
+        have = logged.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
+        have["train"].pop("loss")
+        if have == want and set(config.seeds) <= set(logged.seeds):
+            return exp_id
+    return None
 
 
 def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path,
-                   say: Callable[[str], None] = lambda _: None) -> Result:
+                   say: Callable[[str], None] = lambda _: None,
+                   experiment_id: str | None = None) -> Result:
+    """Run (or, given the id of an unfinished run, finish) an experiment: every write
+    skips rows already logged and oracles are not asked twice, so a rerun is safe."""
     started = time.monotonic()
     dataset = store.dataset(config.dataset)
     train, test = (_select(store, config, config.train_split, config.n_train),
@@ -90,9 +137,11 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     if len(train) < 4 or len(test) < 2:
         raise ValueError(f"{config.dataset}: {len(train)} train and {len(test)} test items "
                          "selected; need at least 4 and 2")
-    exp_id = f"exp-{config.dataset}-{stable_id(config.model_dump_json(), datetime.now())[:8]}"
+    exp_id = experiment_id or \
+        f"exp-{config.dataset}-{stable_id(config.model_dump_json(), datetime.now())[:8]}"
     store.write([Campaign(id=exp_id, dataset=config.dataset,
                           config=config.model_dump(mode="json"), status="running")])
+    store.sql("UPDATE campaigns SET status = 'running' WHERE id = ?", [exp_id])
     say(f"{exp_id}: {len(train)} train items (two halves), {len(test)} test items, "
         f"seeds {config.seeds}")
 
@@ -119,6 +168,8 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
             # zero-shot: the prompted student, thresholded at the weak labels' prior (no gold)
             prior = trainer.zero_shot_logits()
             probs[ZERO_SHOT] = (prior > np.quantile(prior, 1 - p_weak_b.mean())).astype(float)
+            store.write(_predictions(exp_id, seed, test, "true", probs[ZERO_SHOT],
+                                     f"{ZERO_SHOT}:seed{seed}"))
 
             runs = {CEILING: (np.array([gold_b[i.id].value for i in items_b], float), "xent")}
             runs.update({f"w2s-{loss}": (p_weak_b, loss) for loss in config.losses})

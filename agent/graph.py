@@ -1,11 +1,14 @@
 """The campaign loop, top to bottom:
 
-    label_weak -> train -> evaluate -> (stop?) -> predict -> check -> select -> query -> train ...
+    reference -> label_weak -> train -> evaluate -> (stop?) -> predict -> check -> select
+        -> query -> train ...
 
-The weak oracles label the pool in bulk once; then every round the student predicts
-on the pool, the consistency checks run on that same model (so the strategy sees
-its fresh violations), a strategy picks items, the gold oracles label them, the
-student retrains and is evaluated, until a stopping criterion fires. A
+The reference run (weak floor and gold ceiling, for PGR) comes first, unless logged
+or switched off. The weak oracles label the pool in bulk once; then every round
+the student predicts on the pool, the consistency checks run on that same model
+(so the strategy sees its fresh violations), a strategy picks items, the gold
+oracles label them, the student retrains and is evaluated, until a stopping
+criterion fires. A
 checkpoint is written after every node, so a killed campaign resumes where it was.
 """
 
@@ -14,7 +17,7 @@ from __future__ import annotations
 from langgraph.graph import END, START, StateGraph
 
 from .context import Context
-from .nodes import check, evaluate, label_weak, predict, query, select, train
+from .nodes import check, evaluate, label_weak, predict, query, reference, select, train
 from .state import CampaignState
 
 
@@ -24,6 +27,7 @@ def route_after_evaluate(state: CampaignState) -> str:
 
 def build_graph() -> StateGraph:
     graph = StateGraph(CampaignState, context_schema=Context)
+    graph.add_node("reference", reference)
     graph.add_node("label_weak", label_weak)
     graph.add_node("train", train)
     graph.add_node("evaluate", evaluate)
@@ -32,7 +36,8 @@ def build_graph() -> StateGraph:
     graph.add_node("query", query)
     graph.add_node("check", check)
 
-    graph.add_edge(START, "label_weak")
+    graph.add_edge(START, "reference")
+    graph.add_edge("reference", "label_weak")
     graph.add_edge("label_weak", "train")
     graph.add_edge("train", "evaluate")
     graph.add_conditional_edges("evaluate", route_after_evaluate, ["predict", END])

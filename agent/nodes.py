@@ -13,10 +13,30 @@ from w2s.oracles import ask, crashpoint
 from w2s.store import Metric, Prediction, TrainingRound
 
 from .context import BULK, Context
-from .evaluate import correct
+from .evaluate import correct, has_gold
+from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
 from .stopping import make_stopping
 from .strategies import PoolView, make_strategy, pick
+
+
+def reference(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """The weak floor and gold ceiling the audit measures PGR between: the reference
+    experiment on this campaign's items and seed, unless one is logged already."""
+    ctx = runtime.context
+    crashpoint("node:reference")
+    config = reference_config(ctx.config) if ctx.config.reference else None
+    if config is None or not has_gold(ctx.store, ctx.config.dataset):
+        return {}
+    found = find_reference(ctx.store, config)
+    if found:
+        ctx.say(f"reference run: {found} (logged)")
+    else:
+        ctx.say("reference run: weak floor, zero-shot, naive W2S and gold ceiling")
+        # one id per campaign: a rerun after a crash finishes the same run
+        run_experiment(ctx.store, config, ctx.workspace, say=ctx.say,
+                       experiment_id=f"exp-{ctx.campaign_id}-reference")
+    return {}
 
 
 def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:

@@ -26,6 +26,7 @@ def experiment(
     n_test: Annotated[int, typer.Option(min=2, help="Test items.")] = 1000,
     losses: Annotated[str, typer.Option(help="Truth-head losses on weak labels, comma-separated.")] = "xent,logconf",
     category: Annotated[Optional[list[str]], typer.Option(help="Only these categories (repeat).")] = None,
+    held_out: Annotated[Optional[list[str]], typer.Option(help="Categories left out of training and tested apart (repeat).")] = None,
     mode: Annotated[str, typer.Option(help="probe (heads on frozen features) or lora (adapters served by vLLM).")] = "probe",
     engine: Annotated[str, typer.Option(help="vllm (a server) or hf (in-process).")] = "vllm",
     model: Annotated[Optional[str], typer.Option(help="Student model name or HF folder.")] = None,
@@ -45,6 +46,7 @@ def experiment(
         cfg = ExperimentConfig(**{**base, "dataset": dataset, "weak": weak,
                                   "seeds": list(range(seeds)), "n_train": n_train,
                                   "n_test": n_test, "categories": category,
+                                  "held_out": held_out or base.get("held_out", []),
                                   "losses": [x.strip() for x in losses.split(",") if x.strip()],
                                   "student": student,
                                   "train": {**base.get("train", {}), "mode": mode}})
