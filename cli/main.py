@@ -11,7 +11,7 @@ from rich.table import Table
 from w2s import __version__
 from w2s.store.schema import LATEST
 
-from . import campaign, data, experiment, student
+from . import audit, campaign, data, experiment, student
 from .common import console, open_store, workspace_path
 
 app = typer.Typer(name="w2s", no_args_is_help=True, pretty_exceptions_enable=False,
@@ -20,6 +20,7 @@ app = typer.Typer(name="w2s", no_args_is_help=True, pretty_exceptions_enable=Fal
 app.add_typer(data.app, name="data")
 app.add_typer(student.model_app, name="model")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(audit.app, name="audit")
 app.command()(student.serve)
 app.command()(student.predict)
 app.command()(experiment.experiment)

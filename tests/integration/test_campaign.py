@@ -3,6 +3,7 @@ student's features from a real vLLM server where vLLM is installed), killed with
 SIGKILL at many points and resumed to the same end state."""
 
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -216,10 +217,27 @@ def test_a_person_at_the_terminal_labels_pauses_and_resumes(baseline):
         assert sorted(values.values()) == [0, 1, 1, 1]
 
 
-def test_the_quick_start_runs_a_campaign_by_dataset_name(tmp_path):
+def test_the_quick_start_runs_a_campaign_by_dataset_name(tmp_path, chromium_page):
     ws = tmp_path / "ws"
     w2s(ws, "data", "import", "builtin", "--per-category", "20")
     r = w2s(ws, "campaign", "run", "builtin", "--name", "quick", timeout=1800)
     assert "done after" in r.stdout and "gold budget spent (50 of 50 labels)" in r.stdout
     status = w2s(ws, "campaign", "status").stdout
     assert "quick" in status and "done" in status
+    # the audit of that campaign, from the log alone: tables, PNGs, an HTML report
+    shown = w2s(ws, "audit", "quick").stdout
+    assert "per round" in shown and "PGR" in shown and "report:" in shown
+    figures = json.loads(w2s(ws, "audit", "quick", "--json").stdout)
+    assert figures == json.loads(w2s(ws, "audit", "quick", "--json").stdout)  # reproducible
+    assert figures["reference"] == "exp-quick-reference"
+    with Store(ws / "w2s.duckdb", read_only=True) as s:
+        printed = dict(s.sql("SELECT round, value FROM metrics WHERE campaign_id = 'quick' "
+                             "AND name = 'acc:true' AND scope = 'test'"))
+    assert {r["round"]: r["acc"] for r in figures["rounds"]} == pytest.approx(printed)
+    assert all(r["pgr"] is not None for r in figures["rounds"])
+    report = ws / "audit" / "quick" / "report.html"
+    page = chromium_page
+    page.goto(report.as_uri())
+    images = page.evaluate("[...document.images].map(i => i.complete && i.naturalWidth > 0)")
+    assert images == [True, True, True] and page.errors == []
+    assert "label efficiency" in page.inner_text("body")

@@ -1,0 +1,225 @@
+"""The audit's figures, read from the DuckDB log alone: no model runs, nothing is
+written. Accuracy is evaluation, so this module reads gold (as agent/evaluate.py does).
+
+A *method* is one set of hard test predictions: each round of the campaign, and
+each run of its reference experiment (weak supervisor, zero-shot, naive and
+confidence W2S, gold ceiling). Every figure is a function of methods, gold and
+the supervisor's test labels, so the same code serves rounds, categories and
+comparisons.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from w2s.agent.config import CampaignConfig
+from w2s.agent.context import BULK, WEAK_TRAINING
+from w2s.agent.evaluate import pgr_ci
+from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
+from w2s.store import Store
+
+VIOLATION = 0.1  # a check flags an item above this score (as the campaign prints)
+N_BOOT = 1000
+
+
+class AuditError(ValueError):
+    pass
+
+
+@dataclass
+class TestSet:
+    ids: list[str]
+    categories: np.ndarray
+    held_out: np.ndarray  # bool: category nobody supervised
+    gold: np.ndarray  # 0/1, -1 where unknown
+    supervisor: np.ndarray  # the weak supervisor's label, -1 where unknown
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(float(x), 6)
+
+
+def _rate(hits: np.ndarray) -> float | None:
+    return _num(hits.mean()) if len(hits) else None
+
+
+def _load(store: Store, campaign_id: str) -> CampaignConfig:
+    row = store.sql("SELECT config FROM campaigns WHERE id = ?", [campaign_id])
+    if not row:
+        known = [c for (c,) in store.sql(
+            "SELECT id FROM campaigns WHERE id NOT LIKE 'exp-%' ORDER BY created_at")]
+        raise AuditError(f"no campaign {campaign_id!r} in the log; known: "
+                         f"{', '.join(known) or 'none'}")
+    if campaign_id.startswith("exp-"):
+        raise AuditError(f"{campaign_id} is an experiment run; audit the campaign that uses it")
+    return CampaignConfig.model_validate_json(row[0][0])
+
+
+def _test_predictions(store: Store, run_id: str, version: str) -> dict[str, tuple[float, float]]:
+    """item -> (P(weak label 1), P(true label 1)) of one model version on test items."""
+    out: dict[str, list[float]] = {}
+    for item, head, prob in store.sql(
+            "SELECT p.item_id, p.head, p.prob FROM predictions p JOIN items i ON i.id = p.item_id "
+            "WHERE p.campaign_id = ? AND p.model_version = ? AND i.split = 'test'",
+            [run_id, version]):
+        out.setdefault(item, [math.nan, math.nan])[head == "true"] = prob
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _test_set(store: Store, config: CampaignConfig, ids: list[str], reference: str | None) -> TestSet:
+    rows = {i: c for i, c in store.sql(
+        "SELECT id, category FROM items WHERE id IN (SELECT unnest(?))", [ids])}
+    gold = dict(store.sql("SELECT item_id, label FROM gold WHERE item_id IN (SELECT unnest(?))",
+                          [ids]))
+    sup: dict[str, int] = {}
+    if reference:
+        sup = dict(store.sql(
+            "SELECT q.item_id, l.value FROM queries q JOIN labels l ON l.query_id = q.id "
+            "WHERE q.campaign_id = ? AND q.round = ? AND q.strategy = 'evaluation'",
+            [reference, config.seed]))
+    cats = np.array([rows[i] for i in ids])
+    return TestSet(ids, cats, np.isin(cats, config.held_out),
+                   np.array([gold.get(i, -1) for i in ids]),
+                   np.array([sup.get(i, -1) for i in ids]))
+
+
+def _hard(probs: dict[str, tuple[float, float]], ids: list[str], head: int = 1) -> np.ndarray:
+    return np.array([int(probs[i][head] > 0.5) if i in probs else -1 for i in ids])
+
+
+def _scores(pred: np.ndarray, test: TestSet, mask: np.ndarray,
+            floor: np.ndarray | None, ceiling: np.ndarray | None) -> dict:
+    """Accuracy, PGR with a bootstrap CI, and agreement with the supervisor on `mask`."""
+    m = mask & (test.gold >= 0) & (pred >= 0)
+    out = {"n": int(m.sum()), "acc": _rate((pred[m] == test.gold[m]).astype(float))}
+    if floor is not None and ceiling is not None:
+        both = m & (floor >= 0) & (ceiling >= 0)
+        g = test.gold[both]
+        point, lo, hi = pgr_ci((floor[both] == g).astype(float), (pred[both] == g).astype(float),
+                               (ceiling[both] == g).astype(float), N_BOOT)
+        out.update(pgr=_num(point), pgr_lo=_num(lo), pgr_hi=_num(hi))
+    s = m & (test.supervisor >= 0)
+    right = s & (test.supervisor == test.gold)
+    agree = pred == test.supervisor
+    out.update(agreement=_rate(agree[s].astype(float)),
+               agreement_supervisor_right=_rate(agree[right].astype(float)),
+               agreement_supervisor_wrong=_rate(agree[s & ~right].astype(float)))
+    return out
+
+
+def _reference_methods(store: Store, reference: str, seed: int, ids: list[str],
+                       test: TestSet) -> dict[str, np.ndarray]:
+    methods = {WEAK: test.supervisor}
+    zero = _test_predictions(store, reference, f"{ZERO_SHOT}:seed{seed}")
+    if zero:
+        methods[ZERO_SHOT] = _hard(zero, ids)
+    for version, details in store.sql(
+            "SELECT model_version, details FROM training_rounds WHERE campaign_id = ? AND round = ? "
+            "ORDER BY model_version", [reference, seed]):
+        methods[json.loads(details)["method"]] = _hard(_test_predictions(store, reference, version), ids)
+    return methods
+
+
+def _spend(store: Store, campaign_id: str, round: int) -> dict:
+    """Labels and cost per oracle up to a round (the weak model's own training set aside)."""
+    rows = store.sql(
+        "SELECT q.oracle, q.strategy = ? AS bulk, count(*), sum(q.cost) FROM queries q "
+        "JOIN labels l ON l.query_id = q.id WHERE q.campaign_id = ? AND q.round <= ? "
+        "AND q.strategy <> ? GROUP BY ALL ORDER BY 1, 2",
+        [BULK, campaign_id, round, WEAK_TRAINING])
+    out = {}
+    for oracle, bulk, n, cost in rows:
+        entry = out.setdefault(oracle, {"labels": 0, "cost": 0.0, "gold": 0})
+        entry["labels"] += n
+        entry["cost"] = _num(entry["cost"] + cost)
+        if not bulk:
+            entry["gold"] += n
+    return out
+
+
+def _checks(store: Store, campaign_id: str, version: str) -> dict:
+    return {name: {"n": n, "violation_rate": _num(rate), "mean_violation": _num(mean)}
+            for name, n, rate, mean in store.sql(
+                "SELECT check_name, count(*), avg((violation > ?)::DOUBLE), avg(violation) "
+                "FROM checks WHERE campaign_id = ? AND model_version = ? GROUP BY 1 ORDER BY 1",
+                [VIOLATION, campaign_id, version])}
+
+
+def audit_campaign(store: Store, campaign_id: str) -> dict:
+    """Every figure of one campaign, as plain JSON-ready data."""
+    config = _load(store, campaign_id)
+    ref_config = reference_config(config)
+    reference = find_reference(store, ref_config) if ref_config else None
+    rounds = store.sql("SELECT round, model_version, n_weak, n_gold FROM training_rounds "
+                       "WHERE campaign_id = ? ORDER BY round", [campaign_id])
+    preds = {r: _test_predictions(store, campaign_id, v) for r, v, _, _ in rounds}
+    rounds = [r for r in rounds if preds[r[0]]]  # a round killed before its evaluation
+    if not rounds:
+        raise AuditError(f"{campaign_id}: no evaluated round in the log yet")
+    ids = sorted(preds[rounds[0][0]])
+    test = _test_set(store, config, ids, reference)
+    methods = _reference_methods(store, reference, config.seed, ids, test) if reference else {}
+    floor, ceiling = methods.get(WEAK), methods.get(CEILING)
+    supervised = ~test.held_out
+    logged = {(r, n, s): v for r, n, s, v in store.sql(
+        "SELECT round, name, scope, value FROM metrics WHERE campaign_id = ?", [campaign_id])}
+
+    per_round = []
+    for r, version, n_weak, n_gold in rounds:
+        true_head, weak_head = _hard(preds[r], ids), _hard(preds[r], ids, head=0)
+        spend = _spend(store, campaign_id, r)
+        row = {"round": r, "model_version": version, "n_weak": n_weak, "n_gold": n_gold,
+               "gold_labels": sum(o["gold"] for o in spend.values()),
+               "cost": _num(sum(o["cost"] for o in spend.values())),
+               **_scores(true_head, test, supervised, floor, ceiling),
+               "acc_weak_head": _scores(weak_head, test, supervised, None, None)["acc"],
+               "acc_held_out": (_scores(true_head, test, test.held_out, floor, ceiling)["acc"]
+                                if test.held_out.any() else None),
+               "spend": spend, "checks": _checks(store, campaign_id, version),
+               "logged_acc": logged.get((r, "acc:true", "test"))}
+        per_round.append(row)
+    final = per_round[-1]
+    methods["campaign r0 (no gold)"] = _hard(preds[rounds[0][0]], ids)
+    methods[f"campaign r{final['round']}"] = _hard(preds[final["round"]], ids)
+
+    grid = []
+    for cat in sorted(set(test.categories)):
+        mask = test.categories == cat
+        grid.append({"category": cat, "held_out": bool(test.held_out[mask][0]),
+                     "n": int(mask.sum()),
+                     "methods": {m: _scores(p, test, mask, floor, ceiling) for m, p in methods.items()}})
+    for name, mask in (("supervised (all)", supervised), ("held out (all)", test.held_out)):
+        if mask.any() and test.held_out.any():
+            grid.append({"category": name, "held_out": name.startswith("held"),
+                         "n": int(mask.sum()),
+                         "methods": {m: _scores(p, test, mask, floor, ceiling)
+                                     for m, p in methods.items()}})
+
+    pgrs = [(r["gold_labels"], r.get("pgr")) for r in per_round]
+    return {
+        "campaign": campaign_id, "dataset": config.dataset, "seed": config.seed,
+        "status": store.sql("SELECT status FROM campaigns WHERE id = ?", [campaign_id])[0][0],
+        "strategy": config.strategy.name, "loss": config.train.loss,
+        "checks": [c.name for c in config.checks], "consistency": config.train.consistency,
+        "held_out": config.held_out, "reference": reference,
+        "oracles": [{"name": o.name, "role": o.role, "cost": o.cost, "budget": o.budget}
+                    for o in config.oracles],
+        "n_test": int(supervised.sum()), "n_test_held_out": int(test.held_out.sum()),
+        "rounds": per_round,
+        "label_efficiency": {
+            "gold_to_half_gap": next((g for g, p in pgrs if p is not None and p >= 0.5), None),
+            "acc_gain_per_100_gold": (_num(100 * (final["acc"] - per_round[0]["acc"])
+                                           / final["gold_labels"])
+                                      if final["gold_labels"] and final["acc"] is not None
+                                      and per_round[0]["acc"] is not None else None)},
+        "methods": {m: _scores(p, test, supervised, floor, ceiling) for m, p in methods.items()},
+        "categories": grid,
+    }
+
+
+def compare_campaigns(store: Store, campaign_ids: list[str]) -> dict:
+    return {"campaigns": [audit_campaign(store, c) for c in campaign_ids]}

@@ -1,0 +1,210 @@
+"""The audit's figures shown three ways: rich tables for the terminal, PNG plots,
+and one self-contained HTML page (plots embedded, no external assets)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+PLOTS = ("label_efficiency", "pgr_by_category", "agreement")
+TRIVIAL = ("weak", "ceiling")  # PGR 0 and 1 by definition
+
+
+def f3(x) -> str:
+    return "–" if x is None else f"{x:.3f}"
+
+
+def pgr_text(s: dict) -> str:
+    if s.get("pgr") is None:
+        return "–"
+    ci = "" if s.get("pgr_lo") is None else f" [{s['pgr_lo']:+.2f}, {s['pgr_hi']:+.2f}]"
+    return f"{s['pgr']:+.2f}{ci}"
+
+
+# -- tables: (title, header, rows) once, rendered by rich and by HTML -----------
+
+def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    out = []
+    rows = []
+    for r in a["rounds"]:
+        checks = ", ".join(f"{k} {v['violation_rate']:.0%}" for k, v in r["checks"].items()
+                           if v["violation_rate"] is not None)
+        rows.append([str(r["round"]), str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]),
+                     f3(r["acc_weak_head"]), f3(r["acc_held_out"]), pgr_text(r),
+                     f3(r["agreement"]), f3(r["agreement_supervisor_right"]),
+                     f3(r["agreement_supervisor_wrong"]), checks or "–"])
+    out.append(("per round (test items of supervised categories; gold used for evaluation only)",
+                ["round", "gold labels", "cost", "truth head", "weak head", "held-out",
+                 "PGR [95% CI]", "agrees with supervisor", "… where it is right",
+                 "… where it is wrong", "check violation rate"], rows))
+    out.append(("methods on the same test items (the reference run and the campaign)",
+                ["method", "accuracy", "PGR [95% CI]", "agrees with supervisor",
+                 "… where it is right", "… where it is wrong"],
+                [[m, f3(s["acc"]), pgr_text(s), f3(s["agreement"]),
+                  f3(s["agreement_supervisor_right"]), f3(s["agreement_supervisor_wrong"])]
+                 for m, s in a["methods"].items()]))
+    if a["categories"]:
+        names = list(a["categories"][0]["methods"])
+        out.append(("held-out category grid: accuracy / PGR per category",
+                    ["category", "supervised?", "n", *names],
+                    [[c["category"], "held out" if c["held_out"] else "supervised", str(c["n"]),
+                      *[f"{f3(c['methods'][m]['acc'])} / {pgr_text({'pgr': c['methods'][m].get('pgr')})}"
+                        for m in names]] for c in a["categories"]]))
+    final = a["rounds"][-1]
+    budgets = {o["name"]: o for o in a["oracles"]}
+    out.append(("labels and cost per oracle (" + ", ".join(
+        f"{n}: {o['role']}, budget {'unlimited' if o['budget'] is None else o['budget']}"
+        for n, o in budgets.items()) + ")",
+        ["oracle", "labels", "gold labels (queried)", "cost"],
+        [[o, str(v["labels"]), str(v["gold"]), f"{v['cost']:.2f}"]
+         for o, v in final["spend"].items()]))
+    return out
+
+
+def compare_table(c: dict) -> tuple[str, list[str], list[list[str]]]:
+    rows = []
+    for a in c["campaigns"]:
+        r = a["rounds"][-1]
+        rows.append([a["campaign"], a["dataset"], a["strategy"], a["loss"],
+                     ", ".join(a["checks"] + a["consistency"]) or "–", str(r["round"]),
+                     str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]), pgr_text(r),
+                     f3(r["acc_held_out"]), f3(r["agreement_supervisor_wrong"])])
+    return ("campaigns side by side (last round)",
+            ["campaign", "dataset", "strategy", "loss", "checks / terms", "rounds", "gold",
+             "cost", "truth head", "PGR [95% CI]", "held-out", "agrees where supervisor wrong"],
+            rows)
+
+
+def rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
+    t = Table(*header, title=title)
+    for row in rows:
+        t.add_row(*row)
+    return t
+
+
+# -- plots ----------------------------------------------------------------------
+
+def plot_label_efficiency(audits: list[dict], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for a in audits:
+        ax.plot([r["gold_labels"] for r in a["rounds"]], [r["acc"] for r in a["rounds"]],
+                marker="o", label=a["campaign"])
+    if len(audits) == 1:
+        for name, style in (("weak", ":"), ("ceiling", "--")):
+            acc = audits[0]["methods"].get(name, {}).get("acc")
+            if acc is not None:
+                ax.axhline(acc, linestyle=style, color="grey", label=f"{name} ({acc:.3f})")
+    ax.set(xlabel="gold labels spent", ylabel="truth-head accuracy (test)",
+           title="label efficiency")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_by_category(a: dict, path: Path) -> None:
+    cats = [c for c in a["categories"] if not c["category"].endswith("(all)")]
+    use_pgr = a["reference"] is not None
+    methods = [m for m in (cats[0]["methods"] if cats else {}) if not (use_pgr and m in TRIVIAL)]
+    fig, ax = plt.subplots(figsize=(max(6.4, 1.2 * len(cats) * max(1, len(methods)) / 3), 4))
+    width = 0.8 / max(1, len(methods))
+    for k, m in enumerate(methods):
+        ys = [c["methods"][m].get("pgr" if use_pgr else "acc") or 0.0 for c in cats]
+        ax.bar([x + k * width for x in range(len(cats))], ys, width, label=m)
+    def tick(c: dict) -> str:
+        text = c["category"] + (" (held out)" if c["held_out"] else "")
+        if use_pgr:  # PGR swings wildly where the ceiling barely beats the supervisor
+            gap = (c["methods"]["ceiling"]["acc"] or 0) - (c["methods"]["weak"]["acc"] or 0)
+            text += f"\ngap {gap:+.3f}"
+        return text
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(cats))], [tick(c) for c in cats],
+                  fontsize=8)
+    ax.axhline(0, color="black", linewidth=0.8)
+    if use_pgr:
+        ax.axhline(1, color="grey", linestyle="--", linewidth=0.8)
+    ax.set(ylabel="PGR" if use_pgr else "accuracy",
+           title=("PGR per category" if use_pgr else "accuracy per category (no reference run)"))
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_agreement(a: dict, path: Path) -> None:
+    methods = [m for m, s in a["methods"].items()
+               if m != "weak" and s["agreement"] is not None]
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for k, (key, label) in enumerate((("agreement_supervisor_right", "supervisor right"),
+                                      ("agreement_supervisor_wrong", "supervisor wrong"))):
+        ax.bar([x + k * 0.4 for x in range(len(methods))],
+               [a["methods"][m][key] or 0.0 for m in methods], 0.4, label=label)
+    ax.set_xticks([x + 0.2 for x in range(len(methods))], methods, fontsize=7, rotation=20)
+    ax.set(ylabel="agreement with the supervisor", ylim=(0, 1),
+           title="student–supervisor agreement (imitation shows where the supervisor is wrong)")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+# -- files ----------------------------------------------------------------------
+
+def write_campaign_report(a: dict, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {name: out / f"{name}.png" for name in PLOTS}
+    plot_label_efficiency([a], files["label_efficiency"])
+    plot_by_category(a, files["pgr_by_category"])
+    plot_agreement(a, files["agreement"])
+    title = f"w2s audit: {a['campaign']}"
+    facts = (f"dataset {a['dataset']}, seed {a['seed']}, status {a['status']}, strategy "
+             f"{a['strategy']}, loss {a['loss']}, checks {', '.join(a['checks']) or 'none'}, "
+             f"held out {', '.join(a['held_out']) or 'none'}; reference run "
+             f"{a['reference'] or 'none logged (no PGR)'}; {a['n_test']} test items "
+             f"(+{a['n_test_held_out']} held out)")
+    files["report"] = _html(out / "report.html", title, facts, tables(a), files)
+    return files
+
+
+def write_compare_report(c: dict, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"label_efficiency": out / "label_efficiency.png"}
+    plot_label_efficiency(c["campaigns"], files["label_efficiency"])
+    files["report"] = _html(out / "report.html", "w2s audit: comparison",
+                            f"{len(c['campaigns'])} campaigns", [compare_table(c)], files)
+    return files
+
+
+def _html(path: Path, title: str, facts: str, parts, images: dict[str, Path]) -> Path:
+    e = html.escape
+    body = [f"<h1>{e(title)}</h1>", f"<p>{e(facts)}</p>"]
+    for name, img in images.items():
+        data = base64.b64encode(img.read_bytes()).decode()
+        body.append(f'<figure><img alt="{e(name)}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{e(name.replace('_', ' '))}</figcaption></figure>")
+    for caption, header, rows in parts:
+        body.append(f"<table><caption>{e(caption)}</caption><tr>"
+                    + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"
+                    + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                              for row in rows) + "</table>")
+    page = ("<!doctype html><html lang=en><head><meta charset=utf-8>"
+            f"<title>{e(title)}</title><style>"
+            "body{font-family:system-ui,sans-serif;margin:2em;max-width:80em}"
+            "figure{display:inline-block;margin:0 1em 1em 0}img{max-width:100%}"
+            "table{border-collapse:collapse;margin:1.5em 0;font-size:.9em}"
+            "caption{text-align:left;font-weight:bold;padding:.3em 0}"
+            "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
+            "td:first-child,th:first-child{text-align:left}"
+            "</style></head><body>" + "\n".join(body) + "</body></html>")
+    tmp = path.with_suffix(".partial")
+    tmp.write_text(page)
+    tmp.replace(path)  # a reader never sees half a report
+    return path
