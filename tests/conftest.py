@@ -54,3 +54,35 @@ def vllm_server(model_dir, tmp_path_factory):
     server.start()
     yield server
     server.stop()
+
+
+CHROMIUM = os.environ.get("W2S_CHROMIUM", "/usr/bin/chromium")
+# as the machine notes advise: no background traffic on a closed network
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+@pytest.fixture
+def chromium_page():
+    """A headless Chromium page (Debian's /usr/bin/chromium, driven by Playwright) that
+    records console errors, page errors and failed requests in `page.errors`.
+    `install.sh --test` installs the browser; a missing one fails the test unless
+    W2S_SKIP_BROWSER=1 says to skip."""
+    import shutil
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("W2S_SKIP_BROWSER") == "1":
+            pytest.skip(f"{CHROMIUM} not found")
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium, or W2S_SKIP_BROWSER=1")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            page.errors = []
+            page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+            page.on("pageerror", lambda e: page.errors.append(str(e)))
+            page.on("requestfailed", lambda r: page.errors.append(f"failed: {r.url}"))
+            yield page
+        finally:
+            browser.close()
