@@ -65,6 +65,12 @@ def _human_terminal(ctx: OracleContext, cost: float) -> Oracle:
     return TerminalOracle(ctx.dataset, cost, ctx.predictions)
 
 
+def _human_web(ctx: OracleContext, cost: float, **params) -> Oracle:
+    from .web import WebOracle
+    return WebOracle(ctx.store, ctx.dataset, ctx.campaign_id, cost, predictions=ctx.predictions,
+                     **params)
+
+
 def _endpoint(ctx: OracleContext, cost: float, **params) -> Oracle:
     from .endpoint import EndpointOracle
     return EndpointOracle(ctx.dataset, cost=cost, **params)
@@ -75,6 +81,7 @@ ORACLES: dict[str, Callable[..., Oracle]] = {
     "noisy": _noisy,
     "weak-model": _weak_model,
     "human-terminal": _human_terminal,
+    "human-web": _human_web,
     "endpoint": _endpoint,
 }
 
@@ -101,4 +108,6 @@ def make_oracle(spec: OracleSpec, ctx: OracleContext) -> Oracle:
     else:
         raise ValueError(f"unknown oracle {spec.name!r}; known: {', '.join(ORACLES)}, "
                          "or module:Class")
+    if hasattr(oracle, "budget"):  # oracles that show people how much is left
+        oracle.budget = spec.budget
     return oracle
