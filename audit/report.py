@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 
 import matplotlib
@@ -21,50 +22,66 @@ def f3(x) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
+def signed(x: float) -> str:
+    return f"{round(x, 2) + 0:+.2f}"  # + 0: no "-0.00"
+
+
 def pgr_text(s: dict) -> str:
     if s.get("pgr") is None:
         return "–"
-    ci = "" if s.get("pgr_lo") is None else f" [{s['pgr_lo']:+.2f}, {s['pgr_hi']:+.2f}]"
-    return f"{s['pgr']:+.2f}{ci}"
+    ci = "" if s.get("pgr_lo") is None else f" [{signed(s['pgr_lo'])}, {signed(s['pgr_hi'])}]"
+    return f"{signed(s['pgr'])}{ci}"
 
 
 # -- tables: (title, header, rows) once, rendered by rich and by HTML -----------
 
 def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
-    out = []
-    rows = []
-    for r in a["rounds"]:
-        checks = ", ".join(f"{k} {v['violation_rate']:.0%}" for k, v in r["checks"].items()
-                           if v["violation_rate"] is not None)
-        rows.append([str(r["round"]), str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]),
-                     f3(r["acc_weak_head"]), f3(r["acc_held_out"]), pgr_text(r),
-                     f3(r["agreement"]), f3(r["agreement_supervisor_right"]),
-                     f3(r["agreement_supervisor_wrong"]), checks or "–"])
-    out.append(("per round (test items of supervised categories; gold used for evaluation only)",
-                ["round", "gold labels", "cost", "truth head", "weak head", "held-out",
-                 "PGR [95% CI]", "agrees with supervisor", "… where it is right",
-                 "… where it is wrong", "check violation rate"], rows))
+    """Narrow tables (each fits 80 columns): a wide one would truncate the figures."""
+    rounds = a["rounds"]
+    weak, ceiling = (a["methods"].get(m, {}).get("acc") for m in ("weak", "ceiling"))
+    why = ("; no PGR: no reference run is logged" if a["reference"] is None else
+           f"; no PGR: the ceiling ({f3(ceiling)}) does not beat the supervisor ({f3(weak)}) here"
+           if weak is not None and ceiling is not None and ceiling <= weak else "")
+    out = [("accuracy per round (test items; gold used for evaluation only" + why + ")",
+            ["round", "gold", "cost", "truth head", "weak head", "held-out", "PGR [95% CI]"],
+            [[str(r["round"]), str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]),
+              f3(r["acc_weak_head"]), f3(r["acc_held_out"]), pgr_text(r)] for r in rounds]),
+           ("agreement with the supervisor per round (truth head, supervised categories)",
+            ["round", "agrees", "… where the supervisor is right", "… where it is wrong"],
+            [[str(r["round"]), f3(r["agreement"]), f3(r["agreement_supervisor_right"]),
+              f3(r["agreement_supervisor_wrong"])] for r in rounds])]
+    checks = [[str(r["round"]), name, str(v["n"]), f"{v['violation_rate']:.1%}",
+               f3(v["mean_violation"])] for r in rounds for name, v in r["checks"].items()]
+    if checks:
+        out.append(("consistency checks on each round's model",
+                    ["round", "check", "checked", "violation rate (> 0.1)", "mean"], checks))
     out.append(("methods on the same test items (the reference run and the campaign)",
-                ["method", "accuracy", "PGR [95% CI]", "agrees with supervisor",
-                 "… where it is right", "… where it is wrong"],
+                ["method", "accuracy", "PGR [95% CI]", "agrees", "… sup. right", "… sup. wrong"],
                 [[m, f3(s["acc"]), pgr_text(s), f3(s["agreement"]),
                   f3(s["agreement_supervisor_right"]), f3(s["agreement_supervisor_wrong"])]
                  for m, s in a["methods"].items()]))
     if a["categories"]:
         names = list(a["categories"][0]["methods"])
-        out.append(("held-out category grid: accuracy / PGR per category",
-                    ["category", "supervised?", "n", *names],
-                    [[c["category"], "held out" if c["held_out"] else "supervised", str(c["n"]),
-                      *[f"{f3(c['methods'][m]['acc'])} / {pgr_text({'pgr': c['methods'][m].get('pgr')})}"
-                        for m in names]] for c in a["categories"]]))
-    final = a["rounds"][-1]
-    budgets = {o["name"]: o for o in a["oracles"]}
-    out.append(("labels and cost per oracle (" + ", ".join(
-        f"{n}: {o['role']}, budget {'unlimited' if o['budget'] is None else o['budget']}"
-        for n, o in budgets.items()) + ")",
-        ["oracle", "labels", "gold labels (queried)", "cost"],
-        [[o, str(v["labels"]), str(v["gold"]), f"{v['cost']:.2f}"]
-         for o, v in final["spend"].items()]))
+        short = [m.removeprefix("campaign ").removesuffix(" (no gold)").removeprefix("w2s-")
+                 .replace("zero-shot", "0-shot") for m in names]
+        for what, cell, keep in (
+                ("accuracy", lambda s: f3(s["acc"]), names),
+                ("PGR", lambda s: "–" if s.get("pgr") is None else signed(s["pgr"]),
+                 [m for m in names if m not in TRIVIAL])):
+            grid = "held-out category grid" if a["held_out"] else "category grid"
+            out.append((f"{grid}: {what} per category (xent, logconf: W2S "
+                        "with that loss; rN: this campaign after round N)",
+                        ["category", "n", *[short[names.index(m)] for m in keep]],
+                        [[c["category"] + (" (held out)" if c["held_out"] and "(all)" not in
+                                           c["category"] else ""), str(c["n"]),
+                          *[cell(c["methods"][m]) for m in keep]] for c in a["categories"]]))
+    budgets = ", ".join(f"{o['name']}: {o['role']}, budget "
+                        f"{'unlimited' if o['budget'] is None else o['budget']}"
+                        for o in a["oracles"])
+    out.append((f"labels and cost per oracle ({budgets})",
+                ["oracle", "labels", "gold labels (queried)", "cost"],
+                [[o, str(v["labels"]), str(v["gold"]), f"{v['cost']:.2f}"]
+                 for o, v in rounds[-1]["spend"].items()]))
     return out
 
 
@@ -83,7 +100,12 @@ def compare_table(c: dict) -> tuple[str, list[str], list[list[str]]]:
 
 
 def rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
-    t = Table(*header, title=title)
+    """Figures never wrap or get cut (headers and names wrap instead)."""
+    t = Table(title=title)
+    for k, name in enumerate(header):
+        figures = bool(rows) and all(re.fullmatch(r"[-+–\d.,%\[\] ]+", row[k]) for row in rows)
+        t.add_column(name, no_wrap=figures, justify="right" if figures else "left",
+                     min_width=None if figures else min(10, max(len(r[k]) for r in rows)))
     for row in rows:
         t.add_row(*row)
     return t

@@ -94,7 +94,8 @@ def end_state(ws: Path) -> dict:
             "labels": strip(s.select(Label), "created_at", "latency_s"),
             "predictions": strip(s.select(Prediction), "created_at"),
             "rounds": strip(s.select(TrainingRound), "started_at", "finished_at", "created_at"),
-            "metrics": strip(s.select(Metric), "created_at"),
+            # wall-clock time of the reference run is the one figure no rerun repeats
+            "metrics": strip(s.select(Metric, "name <> 'seconds'"), "created_at"),
             "status": [c.status for c in s.select(Campaign)],
         }
 
@@ -120,11 +121,17 @@ def test_a_campaign_runs_end_to_end_and_logs_everything(baseline):
         items = {i.id: i for i in s.items("builtin")}
         assert pool and all(items[i].category != "colours" for i in pool)  # held out
         assert {q.item_id for q in gold} <= pool
-        assert len(s.select(Label)) == len(queries)
+        labeled = s.sql("SELECT count(*) FROM labels l JOIN queries q ON q.id = l.query_id "
+                        "WHERE q.campaign_id = 'c'")[0][0]
+        assert labeled == len(queries)
+        assert s.select(Campaign, "id = 'exp-c-reference'")[0].status == "done"  # PGR's floor
+        assert s.sql("SELECT count(*) FROM queries WHERE campaign_id = 'exp-c-reference' "
+                     "AND oracle = 'paid-gold'")[0][0] == 0  # the reference paid nothing
         assert len(s.select(TrainingRound, "campaign_id = 'c'")) == 4  # rounds 0..3
         for rnd in range(4):
             assert s.select(Prediction, "campaign_id = 'c' AND round = ?", [rnd])
-        metrics = {(m.round, m.name, m.scope): m.value for m in s.select(Metric)}
+        metrics = {(m.round, m.name, m.scope): m.value
+                   for m in s.select(Metric, "campaign_id = 'c'")}
         assert metrics[(3, "gold_labels", "spend")] == 12
         assert metrics[(3, "cost", "spend")] == pytest.approx(12 * 2.0 + len(pool) * 0.01)
         assert (3, "acc:true", "held-out") in metrics
@@ -234,7 +241,12 @@ def test_the_quick_start_runs_a_campaign_by_dataset_name(tmp_path, chromium_page
         printed = dict(s.sql("SELECT round, value FROM metrics WHERE campaign_id = 'quick' "
                              "AND name = 'acc:true' AND scope = 'test'"))
     assert {r["round"]: r["acc"] for r in figures["rounds"]} == pytest.approx(printed)
-    assert all(r["pgr"] is not None for r in figures["rounds"])
+    weak, ceiling = (figures["methods"][m]["acc"] for m in ("weak", "ceiling"))
+    for r in figures["rounds"]:  # PGR between the reference run's floor and ceiling
+        if ceiling > weak:
+            assert r["pgr"] == pytest.approx((r["acc"] - weak) / (ceiling - weak), abs=1e-3)
+        else:
+            assert r["pgr"] is None and "no PGR: the ceiling" in " ".join(shown.split())
     report = ws / "audit" / "quick" / "report.html"
     page = chromium_page
     page.goto(report.as_uri())
