@@ -97,11 +97,8 @@ def reference_config(campaign) -> ExperimentConfig | None:
     weak = next(o for o in campaign.oracles if o.role == "weak")
     if weak.name.startswith("human"):
         return None
-    if weak.name == "weak-model":
-        params = dict(weak.params)
-        supervisor, params = params.pop("model", "tfidf"), params
-    else:
-        supervisor, params = f"oracle:{weak.name}", dict(weak.params)
+    params = dict(weak.params)
+    supervisor = params.pop("model", "tfidf") if weak.name == "weak-model" else f"oracle:{weak.name}"
     return ExperimentConfig(
         **{k: getattr(campaign, k) for k in _SHARED}, weak=supervisor, weak_params=params,
         seeds=[campaign.seed], losses=sorted({"xent", campaign.train.loss}),
