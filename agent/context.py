@@ -21,24 +21,40 @@ from .training.trainers import ProbeTrainer, make_trainer
 BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not gold purchases
 
 
+def _groups(items: list[Item]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for k, item in enumerate(items):
+        out.setdefault(item.group_id or item.id, []).append(k)
+    return out
+
+
 def sample(items: list[Item], n: int | None, salt: str) -> list[Item]:
-    """n items, drawn by whole groups (the options of one question stay together,
-    or the option-group check and term would have nothing to work on)."""
+    """At most n items, drawn by whole groups (the options of one question stay
+    together, or the option-group check and term would have nothing to work on)."""
     if n is None or len(items) <= n:
         return items
-    return sorted(items, key=lambda i: (unit_hash(salt, i.group_id or i.id), i.id))[:n]
+    groups = _groups(items)
+    taken: list[Item] = []
+    for key in sorted(groups, key=lambda g: unit_hash(salt, g)):
+        if len(taken) + len(groups[key]) <= n:  # a group that does not fit is passed over
+            taken += [items[k] for k in groups[key]]
+        if len(taken) == n:
+            break
+    return taken
 
 
 def split_by_group(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of a seeded half and the rest, never splitting a group."""
-    keys = sorted({i.group_id or i.id for i in items})
-    rank = dict(zip(keys, np.random.default_rng(seed).permutation(len(keys))))
-    order = sorted(range(len(items)), key=lambda k: (rank[items[k].group_id or items[k].id], k))
-    cut = len(order) // 2
-    while 0 < cut < len(order) and (items[order[cut]].group_id or items[order[cut]].id) == \
-            (items[order[cut - 1]].group_id or items[order[cut - 1]].id):
-        cut += 1
-    return np.array(order[:cut], dtype=int), np.sort(np.array(order[cut:], dtype=int))
+    """Rows of a seeded half and the rest, never splitting a group: the cut goes to
+    the group boundary nearest the middle."""
+    groups = _groups(items)
+    order = [groups[g] for g in np.random.default_rng(seed).permutation(sorted(groups))]
+    bounds = np.cumsum([len(g) for g in order])[:-1]  # rows before each later group
+    if not len(bounds):
+        raise ValueError(f"{len(items)} items form one group; cannot split them in two halves")
+    cut = int(np.argmin(np.abs(bounds - len(items) / 2)))
+    rows = [k for g in order for k in g]
+    return (np.array(rows[:bounds[cut]], dtype=int),
+            np.sort(np.array(rows[bounds[cut]:], dtype=int)))
 
 
 def select_items(store: Store, dataset: str, split: str, n: int | None,

@@ -18,10 +18,10 @@ def correct(store: Store, items: Sequence[Item], prob_true: np.ndarray,
                      for i, p in zip(items, prob_true)])
 
 
-def has_gold(store: Store, dataset: str) -> bool:
-    """Whether any item of the dataset has gold (a simulation, or a labeled file)."""
-    return store.sql("SELECT EXISTS (SELECT 1 FROM gold g JOIN items i ON i.id = g.item_id "
-                     "WHERE i.dataset = ?)", [dataset])[0][0]
+def all_have_gold(store: Store, item_ids: Sequence[str]) -> bool:
+    """Whether every item has gold (a simulation, or a fully labeled file)."""
+    return store.sql("SELECT count(*) FROM gold WHERE item_id IN (SELECT unnest(?))",
+                     [list(item_ids)])[0][0] == len(set(item_ids))
 
 
 def accuracy(store: Store, items: Sequence[Item], prob_true: np.ndarray) -> float | None:

@@ -9,12 +9,13 @@ label, prediction, training run and metric lands in the workspace's log.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,6 +31,7 @@ from .training import LOSSES, TrainConfig
 from .training.trainers import make_trainer
 
 WEAK, CEILING, ZERO_SHOT = "weak", "ceiling", "zero-shot"
+SAMPLING = "groups"  # how items and halves are drawn: whole groups (see context.sample)
 
 
 class ExperimentConfig(BaseModel):
@@ -47,6 +49,7 @@ class ExperimentConfig(BaseModel):
     max_text_chars: int | None = Field(default=None, ge=1)  # skip longer items (CPU budgets)
     losses: list[str] = ["xent", "logconf"]
     n_boot: int = Field(default=1000, ge=10)
+    sampling: Literal["groups"] = SAMPLING  # logged, so a reference is never a run drawn otherwise
     train: TrainConfig = TrainConfig()
     student: StudentConfig = StudentConfig()
 
@@ -106,18 +109,18 @@ def reference_config(campaign) -> ExperimentConfig | None:
 
 
 def find_reference(store: Store, config: ExperimentConfig) -> str | None:
-    """The newest finished experiment run like `config` that covers its seed."""
+    """The newest finished experiment run like `config` that covers its seeds and losses."""
     want = config.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
     want["train"].pop("loss")
     for exp_id, raw in store.sql("SELECT id, config FROM campaigns WHERE id LIKE 'exp-%' "
                                  "AND status = 'done' ORDER BY created_at DESC"):
-        try:
-            logged = ExperimentConfig.model_validate_json(raw)
-        except ValueError:
-            continue  # written by an older w2s
+        if json.loads(raw).get("sampling") != SAMPLING:
+            continue  # an older w2s drew other items and halves
+        logged = ExperimentConfig.model_validate_json(raw)
         have = logged.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
         have["train"].pop("loss")
-        if have == want and set(config.seeds) <= set(logged.seeds):
+        if (have == want and set(config.seeds) <= set(logged.seeds)
+                and set(config.losses) <= set(logged.losses)):
             return exp_id
     return None
 

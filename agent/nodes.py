@@ -13,7 +13,7 @@ from w2s.oracles import ask, crashpoint
 from w2s.store import Metric, Prediction, TrainingRound
 
 from .context import BULK, Context
-from .evaluate import correct, has_gold
+from .evaluate import all_have_gold, correct
 from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
 from .stopping import make_stopping
@@ -26,7 +26,10 @@ def reference(state: CampaignState, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     crashpoint("node:reference")
     config = reference_config(ctx.config) if ctx.config.reference else None
-    if config is None or not has_gold(ctx.store, ctx.config.dataset):
+    if config is None:
+        return {}
+    if not all_have_gold(ctx.store, [i.id for i in [*ctx.train_items, *ctx.test]]):
+        ctx.say("reference run skipped: the ceiling needs gold for every item (no PGR)")
         return {}
     found = find_reference(ctx.store, config)
     if found:
