@@ -51,11 +51,7 @@ class LabelQueue:
         with self.lock:
             self.items = {i.id: i for i in items}
             self.pending, self.given, self.leases, self.history = [i.id for i in items], {}, {}, {}
-            self.recorder, self.stop_asked = recorder, False
-
-    def unload(self) -> None:
-        with self.lock:
-            self.recorder, self.pending, self.leases = None, [], {}
+            self.recorder = recorder  # a stop asked between batches still stands
 
     def _expire(self) -> float:
         now = time.monotonic()
@@ -119,11 +115,17 @@ class LabelQueue:
             self.changed.notify_all()
 
     def wait(self) -> None:
-        """Until every item has an answer (or the person stops)."""
+        """Until every item has an answer (or the person stops). The batch closes under
+        the same lock, so no undo can slip in between the last answer and the return."""
         with self.lock:
-            while self.pending and not self.stop_asked:
-                self.changed.wait(timeout=1.0)
-            if self.pending:
+            try:
+                while self.pending and not self.stop_asked:
+                    self.changed.wait(timeout=1.0)
+                left = len(self.pending)
+            finally:
+                self.recorder, self.pending, self.leases = None, [], {}
+            if left:
+                self.stop_asked = False
                 raise OracleStopped(f"{len(self.given)} of {len(self.items)} labeled in the "
                                     "browser, then stopped")
 
@@ -172,10 +174,7 @@ class WebOracle(Oracle):
         self.serve()
         self.queue.load(items, recorder)
         self.say(f"waiting for {len(items)} labels at {self.url}")
-        try:
-            self.queue.wait()
-        finally:
-            self.queue.unload()
+        self.queue.wait()
 
     def serve(self) -> None:
         """Start the page in a background thread, once per process."""

@@ -160,6 +160,19 @@ def test_stop_pauses_the_campaign_and_keeps_labels(session):
     assert isinstance(session.error, OracleStopped) and session.labels() == {item: 1}
 
 
+def test_after_a_batch_nothing_can_be_undone_and_a_stop_waits_for_the_next(session):
+    while (item := session.next(A)["item"]) is not None:
+        session.post("/api/label", client=A, item_id=item["id"], label=1)
+    session.thread.join(10)
+    assert len(session.result) == 4
+    assert session.post("/api/undo", client=A).status_code == 409  # the batch is closed
+    assert len(session.labels()) == 4
+    assert session.post("/api/stop", client=A).status_code == 200  # pressed between batches
+    more = Item(id="web:more", dataset="web", split="train", category="c0", text="one more")
+    with pytest.raises(OracleStopped):  # the next batch pauses at once, as asked
+        ask(session.store, session.oracle, "camp", 2, [more], "entropy")
+
+
 def test_predictions_shown_only_when_enabled(store):
     s = Session(store, show_predictions=True)
     s.oracle.predictions = lambda item_id: (0.2, 0.7)
