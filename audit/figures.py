@@ -88,7 +88,9 @@ def _test_set(store: Store, config: CampaignConfig, ids: list[str], reference: s
 
 
 def _hard(probs: dict[str, tuple[float, float]], ids: list[str], head: int = 1) -> np.ndarray:
-    return np.array([int(probs[i][head] > 0.5) if i in probs else -1 for i in ids])
+    """0/1 per item, -1 where that head has no prediction."""
+    return np.array([-1 if i not in probs or math.isnan(probs[i][head])
+                     else int(probs[i][head] > 0.5) for i in ids])
 
 
 def _scores(pred: np.ndarray, test: TestSet, mask: np.ndarray,
@@ -184,7 +186,8 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
         per_round.append(row)
     final = per_round[-1]
     methods["campaign r0 (no gold)"] = _hard(preds[rounds[0][0]], ids)
-    methods[f"campaign r{final['round']}"] = _hard(preds[final["round"]], ids)
+    if final["round"] != rounds[0][0]:
+        methods[f"campaign r{final['round']}"] = _hard(preds[final["round"]], ids)
 
     grid = []
     for cat in sorted(set(test.categories)):

@@ -105,7 +105,7 @@ def rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
     for k, name in enumerate(header):
         figures = bool(rows) and all(re.fullmatch(r"[-+–\d.,%\[\] ]+", row[k]) for row in rows)
         t.add_column(name, no_wrap=figures, justify="right" if figures else "left",
-                     min_width=None if figures else min(10, max(len(r[k]) for r in rows)))
+                     min_width=None if figures else min(10, max((len(r[k]) for r in rows), default=0)))
     for row in rows:
         t.add_row(*row)
     return t

@@ -83,9 +83,17 @@ def compare(ctx: typer.Context,
 def sql(ctx: typer.Context,
         query: Annotated[str, typer.Argument(help="One SQL query; the log is opened read-only.")],
         as_json: JsonOpt = False) -> None:
-    """Ad-hoc read-only queries on the log (writes are refused)."""
+    """Ad-hoc read-only queries on the log: one SELECT, nothing else."""
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as e:
+        fail(f"query: {str(e).splitlines()[0]}")
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        fail("audit sql runs exactly one SELECT statement (the log is read-only)")
     with open_store(ctx, read_only=True) as store:
         try:
+            # no COPY TO, ATTACH or file reads from inside the SELECT either
+            store.con.execute("SET enable_external_access = false")
             cur = store.con.execute(query)
             header = [d[0] for d in cur.description or []]
             rows = cur.fetchall() if header else []

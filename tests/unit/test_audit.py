@@ -161,9 +161,15 @@ def test_cli_json_tables_and_read_only_sql(log):
     assert both.exit_code == 0 and len(json.loads(both.output)["campaigns"]) == 2
     rows = runner.invoke(app, [*base, "sql", "SELECT count(*) AS n FROM labels", "--json"])
     assert rows.exit_code == 0 and json.loads(rows.output) == [{"n": 15}]
-    for write in ("DELETE FROM labels", "CREATE TABLE x (a INT)", "UPDATE gold SET label = 0"):
+    for write in ("DELETE FROM labels", "CREATE TABLE x (a INT)", "UPDATE gold SET label = 0",
+                  "SELECT 1; DELETE FROM labels", f"COPY labels TO '{ws}/out.csv'",
+                  f"ATTACH '{ws}/other.duckdb' AS other"):
         refused = runner.invoke(app, [*base, "sql", write])
         assert refused.exit_code == 2 and "read-only" in refused.output, refused.output
+    sneaky = runner.invoke(app, [*base, "sql", f"SELECT * FROM read_csv('{ws}/w2s.duckdb')"])
+    assert sneaky.exit_code == 2 and not (ws / "out.csv").exists()
+    empty = runner.invoke(app, [*base, "sql", "SELECT * FROM labels WHERE false"])
+    assert empty.exit_code == 0, empty.output
     missing = runner.invoke(app, [*base, "nope"])
     assert missing.exit_code == 2 and "no campaign 'nope'" in missing.output
     with Store.in_workspace(ws) as again:
