@@ -93,7 +93,7 @@ def test_lora_mode_serves_its_adapters_through_vllm(tmp_path, vllm_server):
     adapters = sorted(p.name for p in (tmp_path / "models" / result.experiment_id).iterdir())
     assert adapters == ["lora-ceiling-seed0", "lora-w2s-logconf-seed0"]
     versions = {p.model_version for p in store.select(Prediction)}
-    assert versions == {"lora:ceiling:seed0", "lora:w2s-logconf:seed0"}
+    assert versions == {"lora:ceiling:seed0", "lora:w2s-logconf:seed0", "zero-shot:seed0"}
     served = {m["id"] for m in __import__("httpx").get(f"{vllm_server.url}/v1/models").json()["data"]}
     assert {"lora-ceiling-seed0", "lora-w2s-logconf-seed0"} <= served
     assert set(result.accuracy) == {WEAK, CEILING, "w2s-logconf", "zero-shot"}
