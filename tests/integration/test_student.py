@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,20 +146,23 @@ def test_w2s_serve_runs_until_interrupted_and_leaves_nothing(tmp_path, model_dir
     port = free_port()
     before_tmp, before_procs = set(os.listdir("/tmp")), _vllm_processes()
     proc = subprocess.Popen([w2s, "-w", str(tmp_path / "ws"), "serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
+        # Ctrl-C once w2s says it serves (under load that can be well after vLLM's /health)
         deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
+        while not any("serving" in line for line in lines):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)[-2000:]
+            time.sleep(0.5)
         models = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).json()["data"]
         assert [m["id"] for m in models] == [model_dir.name]
-        time.sleep(3)  # w2s polls /health every 0.5 s before it reports "serving"
         proc.send_signal(signal.SIGINT)  # Ctrl-C
-        out, _ = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        reader.join(10)
+        out = "".join(lines)
     finally:
         if proc.poll() is None:
             proc.kill()
