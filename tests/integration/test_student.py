@@ -147,12 +147,15 @@ def test_w2s_serve_runs_until_interrupted_and_leaves_nothing(tmp_path, model_dir
     before_tmp, before_procs = set(os.listdir("/tmp")), _vllm_processes()
     proc = subprocess.Popen([w2s, "-w", str(tmp_path / "ws"), "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            # a shell's background job (CI started with `&`) ignores SIGINT,
+                            # and children inherit that: give w2s a normal Ctrl-C
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
     reader.start()
     try:
-        # Ctrl-C once w2s says it serves (under load that can be well after vLLM's /health)
+        # Ctrl-C once w2s says it serves
         deadline = time.monotonic() + 600
         while not any("serving" in line for line in lines):
             assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)[-2000:]
