@@ -8,11 +8,7 @@ import html
 import re
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from rich.table import Table  # noqa: E402
+from rich.table import Table
 
 PLOTS = ("label_efficiency", "pgr_by_category", "agreement")
 TRIVIAL = ("weak", "ceiling")  # PGR 0 and 1 by definition
@@ -113,7 +109,16 @@ def rich_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
 
 # -- plots ----------------------------------------------------------------------
 
+def _pyplot():
+    """matplotlib on first use: every `w2s` command imports this module, few draw."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
 def plot_label_efficiency(audits: list[dict], path: Path) -> None:
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for a in audits:
         ax.plot([r["gold_labels"] for r in a["rounds"]], [r["acc"] for r in a["rounds"]],
@@ -136,6 +141,7 @@ def plot_by_category(a: dict, path: Path) -> None:
     cats = [c for c in a["categories"] if not c["category"].endswith("(all)")]
     use_pgr = a["reference"] is not None
     methods = [m for m in (cats[0]["methods"] if cats else {}) if not (use_pgr and m in TRIVIAL)]
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(max(6.4, 1.2 * len(cats) * max(1, len(methods)) / 3), 4))
     width = 0.8 / max(1, len(methods))
     for k, m in enumerate(methods):
@@ -163,6 +169,7 @@ def plot_by_category(a: dict, path: Path) -> None:
 def plot_agreement(a: dict, path: Path) -> None:
     methods = [m for m, s in a["methods"].items()
                if m != "weak" and s["agreement"] is not None]
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4))
     for k, (key, label) in enumerate((("agreement_supervisor_right", "supervisor right"),
                                       ("agreement_supervisor_wrong", "supervisor wrong"))):
