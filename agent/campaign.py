@@ -17,6 +17,7 @@ from .config import CampaignConfig
 from .context import Context
 from .graph import build_graph
 from .state import CampaignState
+from .student.engines import Track, no_track
 
 CHECKPOINTS = "checkpoints.sqlite"
 
@@ -60,14 +61,15 @@ def checkpoint_state(workspace: Path, campaign_id: str) -> tuple[CampaignState |
 
 def run_campaign(store: Store, campaign_id: str, workspace: str | Path,
                  say: Callable[[str], None] = lambda _: None,
-                 report: Callable[[int, dict], None] = lambda *_: None) -> CampaignState:
+                 report: Callable[[int, dict], None] = lambda *_: None,
+                 track: Track = no_track) -> CampaignState:
     """Run a campaign to its end, or on from its last checkpoint if it was started."""
     workspace = Path(workspace)
     config = campaign_config(store, campaign_id)
     state, pending = checkpoint_state(workspace, campaign_id)
     if state is not None and not pending:
         return state  # already finished
-    ctx = Context(campaign_id, config, store, workspace, say, report)
+    ctx = Context(campaign_id, config, store, workspace, say, report, track)
     _set_status(store, campaign_id, "running")
     con = sqlite3.connect(workspace / CHECKPOINTS, check_same_thread=False)
     try:

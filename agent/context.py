@@ -16,6 +16,7 @@ from w2s.store import Dataset, Item, Store
 from w2s.store.datasets.base import unit_hash
 
 from .config import CampaignConfig, CampaignOracle
+from .student.engines import Track, no_track
 from .training.trainers import ProbeTrainer, make_trainer
 
 BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not gold purchases
@@ -79,6 +80,7 @@ class Context:
     workspace: Path
     say: Callable[[str], None] = lambda _: None
     report: Callable[[int, dict], None] = lambda *_: None
+    track: Track = no_track
     _oracles: dict[int, Oracle] = field(default_factory=dict)
     _predictions: dict[tuple, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -106,7 +108,7 @@ class Context:
         return make_trainer(self.config.train, self.config.student, self.dataset,
                             self.train_items, self.test,
                             self.workspace / "models" / self.campaign_id, self.workspace,
-                            self.say)
+                            self.say, self.track)
 
     def predict(self, version: str | None, split: str) -> tuple[np.ndarray, np.ndarray]:
         """Both heads of a model version on a split, computed once: evaluate, the next

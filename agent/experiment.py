@@ -27,6 +27,7 @@ from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound,
 from .context import select_items, split_by_group
 from .evaluate import correct, pgr_ci
 from .student import StudentConfig
+from .student.engines import Track, no_track
 from .training import LOSSES, TrainConfig
 from .training.trainers import make_trainer
 
@@ -127,7 +128,7 @@ def find_reference(store: Store, config: ExperimentConfig) -> str | None:
 
 def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path,
                    say: Callable[[str], None] = lambda _: None,
-                   experiment_id: str | None = None) -> Result:
+                   experiment_id: str | None = None, track: Track = no_track) -> Result:
     """Run (or, given the id of an unfinished run, finish) an experiment: every write
     skips rows already logged and oracles are not asked twice, so a rerun is safe."""
     started = time.monotonic()
@@ -151,7 +152,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     trainer = None
     try:
         trainer = make_trainer(config.train, config.student, dataset, train, test,
-                               Path(workspace) / "models" / exp_id, Path(workspace), say)
+                               Path(workspace) / "models" / exp_id, Path(workspace), say, track)
         for seed in config.seeds:
             say(f"seed {seed}")
             half_a, half_b = split_by_group(train, seed)

@@ -37,7 +37,7 @@ def reference(state: CampaignState, runtime: Runtime[Context]) -> dict:
     else:
         ctx.say("reference run: weak floor, zero-shot, naive W2S and gold ceiling")
         # one id per campaign: a rerun after a crash finishes the same run
-        run_experiment(ctx.store, config, ctx.workspace, say=ctx.say,
+        run_experiment(ctx.store, config, ctx.workspace, say=ctx.say, track=ctx.track,
                        experiment_id=f"exp-{ctx.campaign_id}-reference")
     return {}
 

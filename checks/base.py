@@ -24,7 +24,7 @@ class ConsistencyCheck:
         if variant is None:
             rows = np.array([ctx.row_of[i.id] for i in items])
             return ctx.predict(state.model_version, "train")[1][rows]
-        prompter = ctx.trainer.student.prompter
+        prompter = ctx.trainer.prompter  # the rendering the truth head reads
         p = ctx.trainer.predict_prompts(
             state.model_version, [variant.prompt(prompter, i, ctx.dataset) for i in items])
         return 1 - p if variant.flip else p

@@ -15,7 +15,7 @@ from w2s.agent.student import EngineError, ModelError
 from w2s.oracles import OracleStopped
 from w2s.store import Campaign, Store
 
-from .common import console, fail, open_store, workspace_path
+from .common import activity, console, fail, open_store, workspace_path
 
 app = typer.Typer(no_args_is_help=True, help="Active-learning campaigns: spend a labeling "
                                               "budget where it teaches the student most.")
@@ -120,9 +120,9 @@ def _run(ctx: typer.Context, store: Store, campaign_id: str) -> None:
                       f"cost {f(('cost', 'spend'), '{:.2f}')}")
 
     try:
-        with console.status("campaign") as spinner:
-            state = run_campaign(store, campaign_id, workspace_path(ctx),
-                                 say=lambda m: (spinner.update(m), console.log(m)), report=report)
+        with activity("campaign") as (say, track):
+            state = run_campaign(store, campaign_id, workspace_path(ctx), say=say,
+                                 report=report, track=track)
     except OracleStopped as e:
         console.print(f"paused: {e}. Every label given is saved; "
                       f"go on with: w2s campaign resume {campaign_id}")

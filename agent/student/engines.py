@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +18,14 @@ import numpy as np
 
 class EngineError(RuntimeError):
     pass
+
+
+# progress of a long step: track(description, total) gives advance(n), called per batch
+Track = Callable[[str, int], Callable[[int], None]]
+
+
+def no_track(description: str, total: int) -> Callable[[int], None]:
+    return lambda n: None
 
 
 class Engine(Protocol):
@@ -92,13 +100,18 @@ class HFEngine:
             for i, row in zip(batch, renormalize(chosen.astype(np.float64))):
                 yield i, row[None, :]
 
-    def features(self, prompts: Sequence[str], layer: int = -1) -> np.ndarray:
-        """Hidden state of the last prompt token at `layer` (-1: after the final norm)."""
+    def features(self, prompts: Sequence[str], layer: int | Sequence[int] = -1,
+                 advance: Callable[[int], None] = lambda n: None) -> np.ndarray:
+        """Hidden state of the last prompt token at `layer` (-1: after the final norm;
+        0: the embeddings), [n, d]; or at several layers from one pass, [n, layers, d]."""
         out_rows: dict[int, np.ndarray] = {}
+        many = not isinstance(layer, int)
         for batch in self._by_length(prompts):
             out, rows, last = self._forward([prompts[i] for i in batch], hidden=True)
-            feats = out.hidden_states[layer][rows, last].float().cpu().numpy()
-            out_rows.update(zip(batch, feats))
+            states = [out.hidden_states[k][rows, last] for k in (layer if many else [layer])]
+            feats = self.torch.stack(states, 1).float().cpu().numpy()
+            out_rows.update(zip(batch, feats if many else feats[:, 0]))
+            advance(len(batch))
         return np.stack([out_rows[i] for i in range(len(prompts))])
 
 
@@ -179,14 +192,21 @@ class VLLMClient:
         data = sorted(self._post("/v1/embeddings", body)["data"], key=lambda d: d["index"])
         return np.array([d["embedding"] for d in data], dtype=np.float32)
 
-    def features(self, prompts: Sequence[str], layer: int = -1) -> np.ndarray:
-        """Last-token hidden states from a pooling server (ServeConfig(runner="pooling"))."""
+    def features(self, prompts: Sequence[str], layer: int = -1,
+                 advance: Callable[[int], None] = lambda n: None) -> np.ndarray:
+        """Last-token hidden states from a pooling server (ServeConfig(runner="pooling")):
+        the model's last layer, so serve a truncated folder for a middle one."""
         if layer != -1:
             raise EngineError("a vLLM pooling server gives the last layer only")
         spans = _batches(len(prompts), self.batch_size)
         with ThreadPoolExecutor(self.concurrency) as pool:
-            parts = list(pool.map(lambda se: self._embed(prompts[se[0]:se[1]]), spans))
-        return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+            futures = {pool.submit(self._embed, prompts[s:e]): s for s, e in spans}
+            parts = {}
+            for f in as_completed(futures):
+                parts[futures[f]] = f.result()
+                advance(len(parts[futures[f]]))
+        return (np.concatenate([parts[s] for s in sorted(parts)]) if parts
+                else np.zeros((0, 0), np.float32))
 
     def models(self) -> list[str]:
         try:

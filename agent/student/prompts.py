@@ -41,11 +41,14 @@ def question_of(item: Item, dataset: Dataset) -> str:
 class Prompter:
     """Renders head prompts with a tokenizer's chat template."""
 
-    def __init__(self, tokenizer: Any, label_words: tuple[str, str] = LABEL_WORDS):
+    def __init__(self, tokenizer: Any, label_words: tuple[str, str] = LABEL_WORDS,
+                 chat: bool = True):
         self.tokenizer = tokenizer
         self.label_words = label_words
         self.label_ids = tuple(self._single_token(w) for w in label_words)
         self.has_template = bool(getattr(tokenizer, "chat_template", None))
+        # chat=False: bare prompts for features (a third of the tokens, nothing to answer)
+        self.chat = chat
 
     def _single_token(self, word: str) -> int:
         ids = self.tokenizer.encode(word, add_special_tokens=False)
@@ -56,6 +59,8 @@ class Prompter:
 
     def render(self, text: str, instruction: str) -> str:
         user = f"{text}\n\n{instruction}"
+        if not self.chat:
+            return user
         if not self.has_template:
             return f"{user}\nAnswer:"
         return self.tokenizer.apply_chat_template(
@@ -66,3 +71,7 @@ class Prompter:
         instruction = INSTRUCTIONS[head].format(question=question_of(item, dataset),
                                                 yes=yes, no=no)
         return self.render(item.text, instruction)
+
+    def features(self, item: Item, dataset: Dataset) -> str:
+        """The one short prompt whose last-token state both probe heads read."""
+        return self.render(item.text, question_of(item, dataset))

@@ -13,6 +13,8 @@ from w2s.store import Dataset, Item, Prediction, Store
 
 from .engines import Engine, HFEngine, VLLMClient, collect
 from .models import DEFAULT_MODEL, resolve
+
+FEATURE_DEPTH = 0.67
 from .prompts import HEADS, LABEL_WORDS, Head, Prompter
 from .server import ServeConfig, VLLMServer
 
@@ -24,6 +26,9 @@ class StudentConfig(BaseModel):
     url: str | None = None  # an existing vLLM server; None: w2s starts one
     served_name: str | None = None  # the model's name on that server (default: its first)
     label_words: tuple[str, str] = LABEL_WORDS
+    # probe mode: features are the last-token state of the layer at this fraction of
+    # the model's depth (1.0: the last layer), from a truncated copy of the model
+    feature_depth: float = Field(default=FEATURE_DEPTH, gt=0, le=1)
     batch_size: int = Field(default=32, ge=1)
     concurrency: int = Field(default=2, ge=1)
     timeout_s: float = Field(default=300.0, gt=0)
@@ -34,7 +39,7 @@ class StudentConfig(BaseModel):
 class Student:
     """`with Student(config, workspace) as s: s.predict(items, dataset)`."""
 
-    def __init__(self, config: StudentConfig, workspace: str | Path):
+    def __init__(self, config: StudentConfig, workspace: str | Path, chat: bool = True):
         from transformers import AutoTokenizer
 
         self.config = config
@@ -42,7 +47,7 @@ class Student:
         self.model_dir = resolve(config.model)
         self.name = config.served_name or self.model_dir.name
         self.prompter = Prompter(AutoTokenizer.from_pretrained(self.model_dir),
-                                 config.label_words)
+                                 config.label_words, chat=chat)
         self.server: VLLMServer | None = None
         self.engine: Engine | None = None
         self.model_version = self.name
@@ -107,15 +112,8 @@ class Student:
         probs = np.exp(logprobs[:, 1]).reshape(len(items), k)
         return {head: probs[:, h] for h, head in enumerate(heads)}
 
-    def features(self, items: Sequence[Item], dataset: Dataset,
-                 heads: Sequence[Head] = HEADS) -> dict[Head, np.ndarray]:
-        """Last-token hidden states of each head's prompt: from a vLLM pooling server
-        (serve.runner = "pooling") or the in-process engine."""
-        if self.engine is None:
-            raise RuntimeError("open the student first (with Student(...) as s: ...)")
-        feats = self.engine.features(self.prompts(items, dataset, heads))
-        k = len(heads)
-        return {head: feats[h::k] for h, head in enumerate(heads)}
+    def feature_prompts(self, items: Sequence[Item], dataset: Dataset) -> list[str]:
+        return [self.prompter.features(item, dataset) for item in items]
 
     def predict_to_store(self, store: Store, items: Sequence[Item], dataset: Dataset,
                          campaign_id: str, round: int, heads: Sequence[Head] = HEADS,

@@ -1,14 +1,6 @@
-"""Probe heads on frozen student features, anchored at the prompted prior.
-
-For a head's prompt, the model's own log-odds of the label words are
-(W[yes] - W[no]) . h, with h the final-norm hidden state of the last prompt token
-and W the output embedding. A probe head learns a correction on top of that:
-
-    logit = (W[yes] - W[no]) . h + v . h + b
-
-so it starts exactly at the zero-shot student and the L2 penalty on v pulls it
-back toward what the student knew before it saw any weak label.
-"""
+"""Probe heads on frozen student features: two linear heads (the weak-label head and
+the truth head) on one standardized feature vector per item, trained jointly from
+zero with an L2 penalty."""
 
 from __future__ import annotations
 
@@ -18,24 +10,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
 
 from .config import TrainConfig
 from .consistency import CONSISTENCY, ConsistencyData
 from .losses import LOSSES, gold_xent
-
-
-def label_direction(model_dir: str | Path, label_ids: tuple[int, int]) -> np.ndarray:
-    """W[label 1] - W[label 0] from the model's output embedding (tied or not)."""
-    shards = sorted(Path(model_dir).glob("*.safetensors"))
-    for key in ("lm_head.weight", "model.embed_tokens.weight"):  # untied first
-        for path in shards:
-            with safe_open(path, "pt") as f:
-                if key in f.keys():
-                    w = f.get_slice(key)
-                    no, yes = (w[i:i + 1].float()[0] for i in label_ids)
-                    return (yes - no).numpy()
-    raise ValueError(f"no output embedding found in {model_dir}")
 
 
 @contextmanager
@@ -57,18 +35,13 @@ def _two_class(z: torch.Tensor) -> torch.Tensor:
 class ProbeHeads:
     """Weak head and truth head, trained jointly."""
 
-    def __init__(self, direction: np.ndarray):
-        self.direction = torch.tensor(direction, dtype=torch.float32)
-        d = len(direction)
-        self.v = {h: torch.zeros(d) for h in ("weak", "true")}
+    def __init__(self, dim: int):
+        self.v = {h: torch.zeros(dim) for h in ("weak", "true")}
         self.b = {h: torch.zeros(()) for h in ("weak", "true")}
 
     def logits(self, head: str, feats: np.ndarray | torch.Tensor) -> torch.Tensor:
         h = torch.as_tensor(feats, dtype=torch.float32)
-        return h @ (self.direction + self.v[head]) + self.b[head]
-
-    def prior_logits(self, feats: np.ndarray) -> np.ndarray:
-        return (torch.as_tensor(feats, dtype=torch.float32) @ self.direction).numpy()
+        return h @ self.v[head] + self.b[head]
 
     def fit(self, feats_weak: np.ndarray, feats_true: np.ndarray, weak: np.ndarray,
             gold: np.ndarray, config: TrainConfig,
@@ -137,14 +110,13 @@ class ProbeHeads:
                     torch.sigmoid(self.logits("true", feats_true)).numpy())
 
     def save(self, path: str | Path) -> None:
-        np.savez(path, direction=self.direction.numpy(),
-                 **{f"v_{h}": self.v[h].numpy() for h in self.v},
+        np.savez(path, **{f"v_{h}": self.v[h].numpy() for h in self.v},
                  **{f"b_{h}": self.b[h].numpy() for h in self.b})
 
     @classmethod
     def load(cls, path: str | Path) -> "ProbeHeads":
         data = np.load(path)
-        heads = cls(data["direction"])
+        heads = cls(len(data["v_true"]))
         for h in ("weak", "true"):
             heads.v[h] = torch.tensor(data[f"v_{h}"])
             heads.b[h] = torch.tensor(data[f"b_{h}"])

@@ -18,52 +18,81 @@ import numpy as np
 from w2s.store import Dataset, Item, stable_id
 
 from ..student import HEADS, Head, Student, StudentConfig
-from ..student.engines import collect
+from ..student.engines import Track, collect, no_track
+from ..student.models import feature_layer, truncated
 from .config import TrainConfig
 from .consistency import ConsistencyData
 from .lora import load_adapter, train_lora
-from .probe import ProbeHeads, label_direction
+from .probe import ProbeHeads
 
 Split = Literal["train", "test"]
 
 
 class ProbeTrainer:
-    """Probe heads on frozen features from a vLLM pooling server (or transformers)."""
+    """Two linear heads on one frozen feature vector per item: the last-token state of
+    a middle layer for one short prompt, from a vLLM pooling server on a truncated copy
+    of the model (or transformers). The zero-shot baseline is the full model's
+    label-token probability under the truth-head prompt, computed once per test item."""
 
     def __init__(self, student_config: StudentConfig, dataset: Dataset, train: list[Item],
                  test: list[Item], models: Path, workspace: Path,
-                 say: Callable[[str], None] = lambda _: None):
-        student_config = student_config.model_copy(
-            update={"serve": student_config.serve.model_copy(update={"runner": "pooling"})})
-        student = Student(student_config, workspace)
-        self.student, self.cache, self.say = student, workspace / "cache" / "features", say
-        self.dataset, self.train_items = dataset, train
-        feats = features(student, train + test, dataset, self.cache, say)
-        self.direction = label_direction(student.model_dir, student.prompter.label_ids)
+                 say: Callable[[str], None] = lambda _: None, track: Track = no_track):
+        serve = student_config.serve.model_copy(update={"enable_lora": False})
+        # the full model, chat prompts: zero-shot answers (and the plausibility check)
+        self.student = Student(student_config.model_copy(update={"serve": serve}), workspace)
+        layer = feature_layer(self.student.model_dir, student_config.feature_depth)
+        if student_config.url is None:
+            say(f"features: layer {layer} of {self.student.model_dir.name}")
+        folder = self.student.model_dir if student_config.url else truncated(
+            self.student.model_dir, layer)
+        self.features_student = Student(student_config.model_copy(update={
+            "model": str(folder), "serve": serve.model_copy(update={"runner": "pooling"})}),
+            workspace, chat=False)
+        self.prompter = self.features_student.prompter  # what the truth head reads
+        self.cache, self.say, self.track = workspace / "cache" / "features", say, track
+        self.dataset, self.train_items, self.test_items = dataset, train, test
+        f = prompt_features(self.features_student,
+                            self.features_student.feature_prompts(train + test, dataset),
+                            self.cache, say, track)
+        # standardized on every training item (no labels used): probe steps and the L2
+        # penalty then mean the same in every direction
+        self.mean, self.scale = f[:len(train)].mean(0), f[:len(train)].std(0) + 1e-6
+        f = self._standardize(f)
         n = len(train)
-        self.feats = {"train": {h.value: f[:n] for h, f in feats.items()},
-                      "test": {h.value: f[n:] for h, f in feats.items()}}
+        self.feats = {"train": {h.value: f[:n] for h in HEADS},
+                      "test": {h.value: f[n:] for h in HEADS}}
         self.models = models
 
+    def _standardize(self, f: np.ndarray) -> np.ndarray:
+        return ((f - self.mean) / self.scale).astype(np.float32)
+
     def zero_shot_logits(self) -> np.ndarray:
-        return ProbeHeads(self.direction).prior_logits(self.feats["test"]["true"])
+        p = zero_shot(self.student, self.test_items, self.dataset, self.cache, self.say,
+                      self.track)
+        p = np.clip(p, 1e-7, 1 - 1e-7)
+        return np.log(p) - np.log1p(-p)
 
     def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
             version: str) -> None:
         f = self.feats["train"]
-        heads = ProbeHeads(self.direction).fit(f["weak"][rows], f["true"][rows], targets,
-                                               gold, cfg, self._consistency(rows, cfg))
+        heads = ProbeHeads(f["true"].shape[1]).fit(f["weak"][rows], f["true"][rows], targets,
+                                                   gold, cfg, self._consistency(rows, cfg))
         self.models.mkdir(parents=True, exist_ok=True)
         tmp = self._path(version).with_suffix(".partial.npz")
         heads.save(tmp)
         tmp.rename(self._path(version))
 
+    def _heads(self, version: str | None) -> ProbeHeads:
+        """version None: untrained heads (P = 0.5 everywhere); the prompted student's
+        answers come from zero_shot_logits."""
+        if version is None:
+            return ProbeHeads(self.feats["train"]["true"].shape[1])
+        return ProbeHeads.load(self._path(version))
+
     def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
-        """(weak head, truth head) P(label 1); version None is the prompted student."""
-        heads = ProbeHeads(self.direction) if version is None else ProbeHeads.load(
-            self._path(version))
+        """(weak head, truth head) P(label 1)."""
         f = self.feats[split]
-        return heads.predict(f["weak"], f["true"])
+        return self._heads(version).predict(f["weak"], f["true"])
 
     def _consistency(self, rows: np.ndarray, cfg: TrainConfig) -> ConsistencyData | None:
         if not cfg.consistency:
@@ -75,22 +104,22 @@ class ProbeTrainer:
         negated = None
         if "negation" in cfg.consistency:
             from w2s.checks.variants import NEGATED
-            negated = prompt_features(self.student, [
-                NEGATED.prompt(self.student.prompter, i, self.dataset) for i in items],
-                self.cache, self.say, keep_open=True)
+            negated = self._standardize(prompt_features(self.features_student, [
+                NEGATED.prompt(self.prompter, i, self.dataset) for i in items],
+                self.cache, self.say, self.track, keep_open=True))
         return ConsistencyData(groups, negated)
 
     def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
         """The truth head applied to other prompts (check variants): P(label 1)."""
-        heads = ProbeHeads(self.direction) if version is None else ProbeHeads.load(
-            self._path(version))
-        f = prompt_features(self.student, prompts, self.cache, self.say, keep_open=True)
-        return heads.predict(f, f)[1]
+        f = self._standardize(prompt_features(self.features_student, prompts, self.cache,
+                                              self.say, self.track, keep_open=True))
+        return self._heads(version).predict(f, f)[1]
 
     def _path(self, version: str) -> Path:
         return self.models / f"{version.replace(':', '-')}.npz"
 
     def close(self) -> None:
+        self.features_student.close()
         self.student.close()
 
 
@@ -106,6 +135,7 @@ class LoraTrainer:
         self.student = Student(student_config.model_copy(update={"serve": serve}), workspace)
         self.dataset, self.items, self.say = dataset, {"train": train, "test": test}, say
         self.models, self.loaded = models, set()
+        self.prompter = self.student.prompter
         if student_config.engine == "vllm" and student_config.url is None:
             say("starting the student's vLLM server")
         self.student.open()
@@ -156,42 +186,57 @@ class LoraTrainer:
 
 def make_trainer(cfg: TrainConfig, student: StudentConfig, dataset: Dataset, train: list[Item],
                  test: list[Item], models: Path, workspace: Path,
-                 say: Callable[[str], None] = lambda _: None) -> ProbeTrainer | LoraTrainer:
+                 say: Callable[[str], None] = lambda _: None,
+                 track: Track = no_track) -> ProbeTrainer | LoraTrainer:
     if cfg.mode == "lora":
         return LoraTrainer(student, dataset, train, test, models, workspace, cfg.lora_rank, say)
-    return ProbeTrainer(student, dataset, train, test, models, workspace, say)
+    return ProbeTrainer(student, dataset, train, test, models, workspace, say, track)
 
 
-def features(student: Student, items: Sequence[Item], dataset: Dataset, cache: Path,
-             say: Callable[[str], None]) -> dict:
-    """Both heads' features, computed once per model and prompt set (kept in the
-    workspace cache: rerunning with other losses or seeds costs no model time)."""
-    prompts = student.prompts(items, dataset)  # item-major: weak, true, weak, true, ...
-    say_what = f"student features for {len(items)} items x 2 heads"
-    f = prompt_features(student, prompts, cache, lambda _: say(say_what))
-    return {h: f[k::len(HEADS)] for k, h in enumerate(HEADS)}
+def _cached(cache: Path, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    path = cache / f"{key}.npz"
+    if path.exists():
+        with np.load(path) as data:
+            return data["values"]
+    values = compute()
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".partial.npz")
+    np.savez(tmp, values=values)
+    tmp.rename(path)
+    return values
 
 
 def prompt_features(student: Student, prompts: list[str], cache: Path,
-                    say: Callable[[str], None], keep_open: bool = False) -> np.ndarray:
-    """Last-token hidden states of prompts, cached by model and prompts."""
-    path = cache / f"{stable_id(student.model_version, *prompts)}.npz"
-    if path.exists():
-        with np.load(path) as data:
-            if "features" in data:
-                return data["features"]
-            return np.stack([data[h.value] for h in HEADS], 1).reshape(len(prompts), -1)
-    say(f"student features for {len(prompts)} prompts "
-        f"({'vLLM pooling server' if student.config.engine == 'vllm' else 'transformers'})")
-    if keep_open and student.engine is None:
-        student.open()  # the caller closes it: later prompt sets skip a server start
-    if student.engine is not None:
-        feats = student.engine.features(prompts)
-    else:
+                    say: Callable[[str], None], track: Track = no_track,
+                    keep_open: bool = False) -> np.ndarray:
+    """Last-token hidden states of prompts, cached by model and prompts (rerunning with
+    other losses, seeds or budgets costs no model time)."""
+    def compute() -> np.ndarray:
+        engine = "vLLM pooling server" if student.config.engine == "vllm" else "transformers"
+        say(f"student features for {len(prompts)} prompts ({engine}, {student.name})")
+        opened = student.engine is None
+        if opened:
+            student.open()
+        try:
+            return student.engine.features(
+                prompts, advance=track("student features", len(prompts)))
+        finally:
+            if opened and not keep_open:  # keep_open: the caller closes it; later sets skip a start
+                student.close()
+
+    return _cached(cache, stable_id("features", student.model_version, *prompts), compute)
+
+
+def zero_shot(student: Student, items: Sequence[Item], dataset: Dataset, cache: Path,
+              say: Callable[[str], None], track: Track = no_track) -> np.ndarray:
+    """The prompted full model's P(label 1) under the truth-head prompt, cached."""
+    prompts = student.prompts(items, dataset, [Head.true])
+
+    def compute() -> np.ndarray:
+        say(f"zero-shot answers of {student.name} for {len(items)} items")
         with student:
-            feats = student.engine.features(prompts)
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".partial.npz")
-    np.savez(tmp, features=feats)
-    tmp.rename(path)
-    return feats
+            advance = track("zero-shot answers", len(items))
+            return student.predict(items, dataset, [Head.true],
+                                   on_batch=lambda b: advance(len(b)))[Head.true]
+
+    return _cached(cache, stable_id("zero-shot", student.model_version, *prompts), compute)

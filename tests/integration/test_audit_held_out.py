@@ -32,6 +32,7 @@ role = "gold"
 budget = 12
 
 [student]
+model = "smollm2-135m-instruct"  # the fast student
 engine = "{ENGINE}"
 """
 

@@ -41,6 +41,7 @@ cost = 2.0
 budget = 12
 
 [student]
+model = "smollm2-135m-instruct"  # the fast student
 engine = "{ENGINE}"
 """
 

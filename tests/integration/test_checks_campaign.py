@@ -36,7 +36,7 @@ train: {{consistency: [negation], probe_epochs: 10}}
 oracles:
   - {{name: weak-model, role: weak, params: {{model: tfidf}}}}
   - {{name: ground-truth, role: gold, budget: 6}}
-student: {{engine: {ENGINE}}}
+student: {{engine: {ENGINE}, model: smollm2-135m-instruct}}
 """)
     r = run("campaign", "run", str(config), "--name", "k")
     assert r.returncode == 0, r.stdout + r.stderr

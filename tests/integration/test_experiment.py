@@ -13,6 +13,7 @@ from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
 from w2s.store import Campaign, Metric, Prediction, Query, Store, TrainingRound
 from w2s.store.datasets import generate, load_named, subsample
+from w2s.agent.student.models import SMOLLM2
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -30,7 +31,7 @@ def test_training_reads_only_gold_it_bought(tmp_path, model_dir, monkeypatch):
                             _real=real, _who=who: (reads[_who].extend(item_ids or ["ALL"]),
                                                    _real(s, dataset, item_ids))[1])
     cfg = ExperimentConfig(dataset="builtin", seeds=[0], n_train=None, n_test=None,
-                           student=StudentConfig(engine="hf"), n_boot=20)
+                           student=StudentConfig(model=SMOLLM2, engine="hf"), n_boot=20)
     result = run_experiment(store, cfg, tmp_path)
     bought = store.select(Query, "oracle = 'ground-truth' AND status = 'answered'")
     assert "ALL" not in reads["oracle"] + reads["evaluation"]
@@ -50,7 +51,8 @@ def test_a_short_run_on_shipped_data_beats_chance_and_is_logged(tmp_path, model_
     store.import_dataset(d.dataset, d.items, d.gold)
     # short reviews keep this under a few minutes on 2 CPU cores
     cfg = ExperimentConfig(dataset="amazon", seeds=[0, 1], n_train=300, n_test=200,
-                           max_text_chars=400, student=StudentConfig(engine="hf"), n_boot=200)
+                           max_text_chars=400, student=StudentConfig(model=SMOLLM2, engine="hf"),
+                           n_boot=200)
     result = run_experiment(store, cfg, tmp_path)
     assert result.accuracy[CEILING] > 0.65
     assert result.accuracy["w2s-xent"] > 0.55 and result.accuracy["w2s-logconf"] > 0.55
@@ -87,7 +89,8 @@ def test_lora_mode_serves_its_adapters_through_vllm(tmp_path, vllm_server):
     store.import_dataset(d.dataset, d.items, d.gold)
     cfg = ExperimentConfig(
         dataset="builtin", seeds=[0], n_train=16, n_test=8, losses=["logconf"], n_boot=20,
-        student=StudentConfig(url=vllm_server.url, served_name=vllm_server.served_name),
+        student=StudentConfig(model=SMOLLM2, url=vllm_server.url,
+                              served_name=vllm_server.served_name),
         train={"mode": "lora", "lora_batch_size": 8})
     result = run_experiment(store, cfg, tmp_path)
     adapters = sorted(p.name for p in (tmp_path / "models" / result.experiment_id).iterdir())

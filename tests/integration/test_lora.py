@@ -10,6 +10,7 @@ from w2s.agent.student.engines import collect
 from w2s.agent.training import TrainConfig
 from w2s.agent.training.lora import load_adapter, train_lora
 from w2s.store.datasets import generate
+from w2s.agent.student.models import SMOLLM2
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -28,7 +29,7 @@ def task():
 def adapter(model_dir, task, tmp_path_factory):
     """One epoch (2 steps of 8 items) with the gold labels as weak labels."""
     dataset, items, y = task
-    student = Student(StudentConfig(engine="hf"), tmp_path_factory.mktemp("ws"))
+    student = Student(StudentConfig(model=SMOLLM2, engine="hf"), tmp_path_factory.mktemp("ws"))
     p = student.prompter
     steps = []
     out = train_lora(model_dir, [p.head(i, dataset, Head.weak) for i in items],
@@ -61,13 +62,14 @@ def test_served_adapter_matches_peft_in_process(adapter, vllm_server, model_dir,
     load_adapter(vllm_server.url, "t-lora", adapter)
 
     def served(name: str) -> np.ndarray:
-        with Student(StudentConfig(url=vllm_server.url, served_name=name), tmp_path) as s:
+        with Student(StudentConfig(model=SMOLLM2, url=vllm_server.url, served_name=name),
+                     tmp_path) as s:
             return _logprobs(s.predict(items, dataset))
 
     tuned, base = served("t-lora"), served(model_dir.name)
     assert np.abs(tuned - base).max() > 0.05
 
-    local = Student(StudentConfig(engine="hf"), tmp_path).open()
+    local = Student(StudentConfig(model=SMOLLM2, engine="hf"), tmp_path).open()
     engine: HFEngine = local.engine
     engine.model = PeftModel.from_pretrained(engine.model, adapter).eval()
     prompts = local.prompts(items, dataset)

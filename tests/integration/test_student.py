@@ -20,6 +20,7 @@ from w2s.agent.student.models import MANIFEST, verify
 from w2s.agent.student.server import free_port
 from w2s.store import Prediction, Store
 from w2s.store.datasets import generate, load_named, subsample
+from w2s.agent.student.models import SMOLLM2
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -40,7 +41,7 @@ def test_prepare_is_idempotent_and_checked(model_dir, tmp_path):
         (model_dir / "chat_template.jinja").exists()
     mtime = (model_dir / "model.safetensors").stat().st_mtime
     start = time.monotonic()
-    assert prepare() == model_dir
+    assert prepare(SMOLLM2) == model_dir
     assert time.monotonic() - start < 10
     assert (model_dir / "model.safetensors").stat().st_mtime == mtime
     # a damaged copy fails the checksum and is converted again
@@ -48,7 +49,7 @@ def test_prepare_is_idempotent_and_checked(model_dir, tmp_path):
     shutil.copytree(model_dir, copy)
     (copy / "config.json").write_text("{}")
     assert not verify(copy)
-    assert prepare(root=tmp_path / "models") == copy
+    assert prepare(SMOLLM2, root=tmp_path / "models") == copy
     assert verify(copy)
 
 
@@ -72,10 +73,10 @@ def test_vllm_server_and_transformers_agree_on_100_real_items(vllm_server, model
     dataset, items, gold = sciq_100
     store = Store(tmp_path / "w2s.duckdb")
     store.import_dataset(dataset, items, gold)
-    served = Student(StudentConfig(url=vllm_server.url), tmp_path).open()
+    served = Student(StudentConfig(model=SMOLLM2, url=vllm_server.url), tmp_path).open()
     probs_v = served.predict_to_store(store, items, dataset, "agree", 0)
     served.close()
-    local = Student(StudentConfig(engine="hf"), tmp_path).open()
+    local = Student(StudentConfig(model=SMOLLM2, engine="hf"), tmp_path).open()
     probs_h = local.predict_to_store(store, items, dataset, "agree-hf", 0)
     for head in HEADS:
         p, q = probs_v[head], probs_h[head]
@@ -103,7 +104,8 @@ def test_runtime_lora_loading_is_enabled(vllm_server):
 
 def test_a_dead_server_is_a_clear_error(model_dir, tmp_path):
     url = f"http://127.0.0.1:{free_port()}"
-    student = Student(StudentConfig(url=url, served_name="m", retries=1), tmp_path).open()
+    student = Student(StudentConfig(model=SMOLLM2, url=url, served_name="m", retries=1),
+                      tmp_path).open()
     d = generate()
     with pytest.raises(EngineError, match=url):
         student.predict(d.items[:3], d.dataset)
@@ -126,7 +128,8 @@ def test_w2s_predict_runs_and_stops_its_own_server_cleanly(tmp_path, model_dir):
     subprocess.run([w2s, "-w", ws, "data", "import", "builtin"], check=True, env=env,
                    capture_output=True)
     before_tmp, before_procs = set(os.listdir("/tmp")), _vllm_processes()
-    r = subprocess.run([w2s, "-w", ws, "predict", "builtin", "--limit", "16", "--engine", "vllm"],
+    r = subprocess.run([w2s, "-w", ws, "predict", "builtin", "--limit", "16", "--engine", "vllm",
+                        "--model", SMOLLM2],
                        capture_output=True, text=True, env=env, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "logged 32 predictions" in r.stdout and "accuracy vs gold" in r.stdout
@@ -145,7 +148,8 @@ def test_w2s_serve_runs_until_interrupted_and_leaves_nothing(tmp_path, model_dir
     w2s = str(Path(sys.executable).parent / "w2s")
     port = free_port()
     before_tmp, before_procs = set(os.listdir("/tmp")), _vllm_processes()
-    proc = subprocess.Popen([w2s, "-w", str(tmp_path / "ws"), "serve", "--port", str(port)],
+    proc = subprocess.Popen([w2s, "-w", str(tmp_path / "ws"), "serve", "--port", str(port),
+                             "--model", SMOLLM2],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"},
                             # a shell's background job (CI started with `&`) ignores SIGINT,

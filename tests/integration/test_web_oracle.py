@@ -230,6 +230,7 @@ budget = 6
 params = {{ port = {port} }}
 
 [student]
+model = "smollm2-135m-instruct"  # the fast student
 engine = "{engine}"
 """
 

@@ -22,7 +22,8 @@ class StubTrainer:
     """Truth head: p_head for the head prompt, p_variant[name] for variant prompts."""
 
     def __init__(self, items, p_head, p_variant):
-        self.student = SimpleNamespace(prompter=Prompter(Tok()))
+        self.prompter = Prompter(Tok())  # the rendering the truth head reads
+        self.student = SimpleNamespace(prompter=self.prompter)
         self.p_head, self.p_variant, self.items = p_head, p_variant, items
 
     def predict(self, version, split):

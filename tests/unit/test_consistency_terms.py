@@ -28,11 +28,10 @@ def test_option_group_term_makes_groups_coherent():
     feats = rng.normal(size=(n, d)).astype(np.float32)
     weak = (rng.random(n) > 0.5).astype(float)  # uninformative weak labels
     groups = np.repeat(np.arange(n // 2), 2)  # pairs: exactly one right
-    direction = np.zeros(d, np.float32)
     gold = -np.ones(n, int)
 
     def violation(cfg):
-        heads = ProbeHeads(direction).fit(feats, feats, weak, gold, cfg,
+        heads = ProbeHeads(d).fit(feats, feats, weak, gold, cfg,
                                           ConsistencyData(groups=groups))
         p = heads.predict(feats, feats)[1]
         return np.mean([group_score(p[groups == g])[0] for g in range(n // 2)])
