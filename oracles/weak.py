@@ -138,6 +138,9 @@ class FinetunedClassifier(WeakModel):
         return np.concatenate(out) if out else np.zeros(0)
 
 
+_LM_FEATURES: dict[tuple[str, int], dict[str, np.ndarray]] = {}
+
+
 class LMProbe(WeakModel):
     """A small LM as the supervisor (Burns et al.: a small pretrained model supervising
     a large one): a logistic probe on the last-token state of a middle layer, in-process.
@@ -152,11 +155,15 @@ class LMProbe(WeakModel):
         from w2s.agent.student import FEATURE_DEPTH, HFEngine, resolve
         from w2s.agent.student.models import feature_layer
 
-        if self._engine is None:
-            path = resolve(self.model)
-            self._engine = HFEngine(path, batch_size=self.batch_size, device="cpu")
-            self._layer = feature_layer(path, self.depth or FEATURE_DEPTH)
-        return self._engine.features(list(texts), layer=self._layer)
+        path = resolve(self.model)
+        layer = feature_layer(path, self.depth or FEATURE_DEPTH)
+        seen = _LM_FEATURES.setdefault((str(path), layer), {})  # seeds share texts
+        todo = sorted({t for t in texts if t not in seen})
+        if todo:
+            if self._engine is None:
+                self._engine = HFEngine(path, batch_size=self.batch_size, device="cpu")
+            seen.update(zip(todo, self._engine.features(todo, layer=layer)))
+        return np.stack([seen[t] for t in texts])
 
     def fit(self, texts, labels, seed=0):
         from sklearn.model_selection import GridSearchCV, StratifiedKFold

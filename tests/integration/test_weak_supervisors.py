@@ -45,3 +45,16 @@ def test_any_local_hf_model_fine_tunes_even_a_decoder(shared_data, model_dir):
     model.epochs, model.batch_size, model.max_length = 1, 8, 48
     p = model.fit(x, y).predict(xt)
     assert p.shape == (8,) and np.isfinite(p).all()
+
+
+def test_a_small_lm_probe_supervises_from_a_middle_layer(shared_data, model_dir):
+    """probe:smollm2 (Burns et al.: a small pretrained LM as the supervisor): a probe on
+    SmolLM2's middle-layer features learns sentiment from 200 gold labels."""
+    from w2s.oracles.weak import LMProbe
+    x, y, xt, yt = amazon(shared_data, 200, 200)
+    model = make_weak_model("probe:smollm2")
+    assert isinstance(model, LMProbe)
+    p = model.fit(x, y, seed=0).predict(xt)
+    assert p.shape == (200,) and ((p >= 0) & (p <= 1)).all()
+    assert ((p > 0.5) == yt).mean() > 0.65
+    assert np.allclose(model.fit(x, y, seed=0).predict(xt), p)  # features reused, same fit

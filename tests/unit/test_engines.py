@@ -35,6 +35,11 @@ class Stub:
                     self.end_headers()
                     self.wfile.write(b'{"error": "boom"}')
                     return
+                if "input" in body:  # /v1/embeddings: a 2-d "state" fixed by the prompt
+                    stub.batch_sizes.append(len(body["input"]))
+                    rows = [{"index": i, "embedding": [len(x), len(x) % 7]}
+                            for i, x in enumerate(body["input"])]
+                    return self._send({"data": rows[::-1]})
                 stub.batch_sizes.append(len(body["prompt"]))
                 choices = []
                 for i, prompt in enumerate(body["prompt"]):
@@ -43,7 +48,10 @@ class Stub:
                     if not stub.omit_label:
                         top[f"token_id:{LABELS[0]}"] = float(np.log(1 - p))
                     choices.append({"index": i, "logprobs": {"top_logprobs": [top]}})
-                data = json.dumps({"choices": choices[::-1]}).encode()  # any order
+                self._send({"choices": choices[::-1]})  # any order
+
+            def _send(self, body):
+                data = json.dumps(body).encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -80,6 +88,15 @@ def test_batches_keep_prompt_order_under_concurrency(stub):
     out = collect(client.label_logprobs(prompts, LABELS), len(prompts), 2)
     assert np.allclose(out, expected(prompts))
     assert sorted(stub.batch_sizes) == [3] + [10] * 10
+
+
+def test_features_keep_prompt_order_and_report_progress(stub):
+    prompts = ["x" * n for n in range(1, 58)]
+    client = VLLMClient(stub.url, "m", batch_size=8, concurrency=2)
+    seen = []
+    feats = client.features(prompts, advance=seen.append)
+    assert feats.tolist() == [[len(p), len(p) % 7] for p in prompts]
+    assert sum(seen) == len(prompts) and sorted(seen) == [1] + [8] * 7
 
 
 @pytest.mark.parametrize("stub", [{"fail_first": 2}], indirect=True)
