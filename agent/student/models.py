@@ -136,7 +136,12 @@ def verify(folder: Path, full: bool = False) -> bool:
     if not all((folder / f).is_file() for f in files):
         return False
     if full or sizes is None:
-        return all(_sha256(folder / f) == h for f, h in files.items())
+        if not all(_sha256(folder / f) == h for f, h in files.items()):
+            return False
+        if sizes is None:  # written by an older w2s: record sizes, so later checks are cheap
+            about["sizes"] = {f: (folder / f).stat().st_size for f in files}
+            manifest.write_text(json.dumps(about, indent=2))
+        return True
     return all((folder / f).stat().st_size == n for f, n in sizes.items())
 
 

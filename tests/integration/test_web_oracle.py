@@ -294,6 +294,10 @@ def test_a_campaign_serves_the_page_and_survives_a_kill(tmp_path, chromium_page)
 
     proc, n, url = start("resume", "web")
     assert n == 1  # only the item nobody labeled is asked again
+    # while the campaign was dead, the page's own polling could only fail ("cannot reach
+    # the campaign"): that, and nothing else, is allowed before the resume
+    assert all(e.startswith("failed: ") and "/api/next?" in e for e in page.errors), page.errors
+    page.errors.clear()
     page.goto(url)
     page.wait_for_selector("#card:not(.hidden)")
     label_next(page, "1")
