@@ -20,7 +20,7 @@ from .common import activity, console, fail, open_store, workspace_path
 def experiment(
     ctx: typer.Context,
     dataset: Annotated[str, typer.Argument(help="Dataset name in the workspace.")],
-    weak: Annotated[str, typer.Option(help="Weak supervisor: tfidf, minilm, minilm-ft, hf:PATH, hf-ft:PATH (trained on half A), or oracle:NAME (e.g. oracle:noisy, oracle:module:Class).")] = "tfidf",
+    weak: Annotated[str, typer.Option(help="Weak supervisor: tfidf, probe:smollm2 (a small LM), minilm, minilm-ft, hf:PATH, hf-ft:PATH (trained on half A), or oracle:NAME (e.g. oracle:noisy, oracle:module:Class).")] = "tfidf",
     seeds: Annotated[int, typer.Option(min=1, help="Number of seeds (0..N-1).")] = 3,
     n_train: Annotated[int, typer.Option(min=4, help="Training items (halved: weak / student).")] = 1200,
     n_test: Annotated[int, typer.Option(min=2, help="Test items.")] = 1000,
