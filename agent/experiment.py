@@ -117,6 +117,8 @@ def find_reference(store: Store, config: ExperimentConfig) -> str | None:
                                  "AND status = 'done' ORDER BY created_at DESC"):
         if json.loads(raw).get("sampling") != SAMPLING:
             continue  # an older w2s drew other items and halves
+        if "feature_depth" not in json.loads(raw).get("student", {}):
+            continue  # an older w2s's probe: other features, anchored at the prompted prior
         logged = ExperimentConfig.model_validate_json(raw)
         have = logged.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
         have["train"].pop("loss")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 class CampaignState:
     campaign_id: str
     round: int = 0
-    model_version: str | None = None  # None: the prompted student
+    model_version: str | None = None  # None: nothing trained yet
     selected: list[str] = field(default_factory=list)  # item ids picked this round
     scores: list[float] = field(default_factory=list)  # their strategy scores
     gold_spent: int = 0  # gold labels bought so far

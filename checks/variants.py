@@ -1,5 +1,6 @@
-"""The same truth-head question asked other ways. Each variant is the chat template
-around the item text plus another instruction, so the item stays a shared prefix;
+"""The same truth-head question asked other ways. Each variant is the item text plus
+another instruction, rendered as the truth head reads it (the chat template in LoRA
+mode, the bare feature prompt in probe mode), so the item stays a shared prefix;
 `flip` marks variants whose "yes" means label 0."""
 
 from __future__ import annotations

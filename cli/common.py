@@ -59,7 +59,16 @@ def activity(title: str) -> Iterator[tuple[Callable[[str], None],
 
         def track(description: str, total: int) -> Callable[[int], None]:
             task = progress.add_task(description, total=total)
-            return lambda n: progress.advance(task, n)
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                done = progress.tasks[progress.task_ids.index(task)]
+                if done.finished:  # one line in the log instead of a bar per round
+                    console.log(f"{description}: {total} in {done.elapsed:.0f} s "
+                                f"({total / max(done.elapsed, 1e-9):.2f} items/s)")
+                    progress.remove_task(task)
+
+            return advance
 
         yield say, track
 

@@ -28,7 +28,8 @@ def prepare_(name: Annotated[str, typer.Argument(help=f"{', '.join(SOURCES)}")] 
              force: Annotated[bool, typer.Option(help="Convert again even if present.")] = False
              ) -> None:
     """Check a shipped GGUF against its pinned hashes, convert it into an HF folder in the
-    cache with a truncated copy for probe features (once; checked by checksum)."""
+    cache with a truncated copy for probe features (once; this command re-checks every
+    file's sha256, other commands their sizes)."""
     start = time.monotonic()
     with console.status(f"preparing {name} (the first time joins, checks and converts the "
                         "GGUF: about 30 s for SmolLM2, 2-5 min for Qwen)"):

@@ -78,8 +78,10 @@ class HFEngine:
         # right padding: each prompt keeps positions 0..len-1, as when scored alone
         enc = self.tokenizer(list(prompts), add_special_tokens=False, padding=True,
                              padding_side="right", return_tensors="pt").to(self.device)
+        # features need no logits: skip the vocabulary projection but for one position
+        extra = {"logits_to_keep": 1} if hidden else {}
         with self.torch.inference_mode():
-            out = self.model(**enc, output_hidden_states=hidden)
+            out = self.model(**enc, output_hidden_states=hidden, **extra)
         last = enc["attention_mask"].sum(dim=1) - 1
         rows = self.torch.arange(len(prompts), device=self.device)
         return out, rows, last
@@ -202,9 +204,13 @@ class VLLMClient:
         with ThreadPoolExecutor(self.concurrency) as pool:
             futures = {pool.submit(self._embed, prompts[s:e]): s for s, e in spans}
             parts = {}
-            for f in as_completed(futures):
-                parts[futures[f]] = f.result()
-                advance(len(parts[futures[f]]))
+            try:
+                for f in as_completed(futures):
+                    parts[futures[f]] = f.result()
+                    advance(len(parts[futures[f]]))
+            finally:  # a failure or Ctrl-C does not wait for the queued batches
+                for f in futures:
+                    f.cancel()
         return (np.concatenate([parts[s] for s in sorted(parts)]) if parts
                 else np.zeros((0, 0), np.float32))
 

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,10 @@ class ModelError(RuntimeError):
 
 def cache_dir() -> Path:
     return Path(os.environ.get("W2S_CACHE") or Path.home() / ".cache" / "w2s")
+
+
+def stable_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _sha256(path: Path) -> str:
@@ -145,6 +150,13 @@ def verify(folder: Path, full: bool = False) -> bool:
     return all((folder / f).stat().st_size == n for f, n in sizes.items())
 
 
+def _scratch(folder: Path) -> Path:
+    """A fresh folder beside `folder`, of this process alone (two processes preparing
+    at once each finish their own; the last rename wins, both complete)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{folder.name}.partial-", dir=folder.parent))
+
+
 def _finish(tmp: Path, folder: Path, **about) -> Path:
     """Write the manifest and move the folder into place in one rename."""
     paths = [p for p in sorted(tmp.iterdir()) if p.is_file()]
@@ -152,7 +164,10 @@ def _finish(tmp: Path, folder: Path, **about) -> Path:
         **about, "files": {p.name: _sha256(p) for p in paths},
         "sizes": {p.name: p.stat().st_size for p in paths}}, indent=2))
     shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)  # a crash before this leaves only the .partial folder
+    try:
+        tmp.rename(folder)  # a crash before this leaves only a .partial folder
+    except OSError:  # another process finished first: its folder is as good
+        shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
@@ -165,9 +180,7 @@ def prepare(name: str = DEFAULT_MODEL, root: Path | None = None, force: bool = F
     folder = (root or cache_dir() / "models") / name
     if not force and verify(folder, full_check):
         return folder
-    tmp = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = _scratch(folder)
     gguf, joined = gguf_file(name, tmp / "joined.gguf")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -186,9 +199,19 @@ def prepare(name: str = DEFAULT_MODEL, root: Path | None = None, force: bool = F
     return _finish(tmp, folder, source=SOURCES[name].origin, source_sha256=SOURCES[name].sha256)
 
 
+def needs_prepare(model: str) -> bool:
+    """True for a shipped model not yet converted (its first use takes minutes)."""
+    name = ALIASES.get(model, model)
+    return name in SOURCES and not verify(cache_dir() / "models" / name)
+
+
 def n_layers(folder: Path) -> int:
     config = json.loads((folder / "config.json").read_text())
-    return int(config.get("num_hidden_layers") or config["text_config"]["num_hidden_layers"])
+    n = config.get("num_hidden_layers") or config.get("text_config", {}).get("num_hidden_layers")
+    if not n:
+        raise ModelError(f"{folder}/config.json has no num_hidden_layers: w2s cannot take "
+                         "middle-layer features of this model (set student.feature_depth = 1)")
+    return int(n)
 
 
 def feature_layer(folder: Path, depth: float) -> int:
@@ -201,22 +224,29 @@ def truncated(folder: Path, layers: int) -> Path:
     beside it once. Its final norm is the identity (weights of one), so a pooling
     server's last-token "embedding" is layer `layers`'s hidden state, RMS-normalized.
     The output layer is tied to the embedding (it is never used: no logits)."""
-    folder = Path(folder)
+    folder = Path(folder).resolve()
     total = n_layers(folder)
     if layers >= total:
         return folder
-    out = folder.with_name(f"{folder.name}.layers-{layers}")
-    if verify(out):
+    shards = sorted(folder.glob("*.safetensors"))
+    if not shards:
+        raise ModelError(f"{folder} has no .safetensors weights: w2s cuts middle-layer "
+                         "features from safetensors only (set student.feature_depth = 1)")
+    # the copies of shipped models sit beside them; those of other folders in the cache
+    home = folder.parent if folder.parent == cache_dir().resolve() / "models" else \
+        cache_dir() / "models" / f"local-{stable_hash(str(folder))}"
+    out = home / f"{folder.name}.layers-{layers}"
+    source = {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in shards}
+    if verify(out) and json.loads((out / MANIFEST).read_text()).get("source_files") == source:
         return out
     import torch
     from safetensors import safe_open
     from safetensors.torch import save_file
 
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    tmp = _scratch(out)
+    weights = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".h5", ".msgpack")
     for f in folder.iterdir():
-        if f.is_file() and not f.name.endswith(".safetensors") and f.name not in (
+        if f.is_file() and not f.name.endswith(weights) and f.name not in (
                 MANIFEST, "model.safetensors.index.json", "config.json"):
             shutil.copy2(f, tmp / f.name)
     config = json.loads((folder / "config.json").read_text())
@@ -225,7 +255,7 @@ def truncated(folder: Path, layers: int) -> Path:
         config["layer_types"] = config["layer_types"][:layers]
     (tmp / "config.json").write_text(json.dumps(config, indent=2))
     kept: dict[str, torch.Tensor] = {}
-    for shard in sorted(folder.glob("*.safetensors")):
+    for shard in shards:
         with safe_open(shard, "pt") as f:
             for key in f.keys():
                 parts = key.split(".")
@@ -238,7 +268,8 @@ def truncated(folder: Path, layers: int) -> Path:
     for key in norm:
         kept[key] = torch.ones_like(kept[key])
     save_file(kept, tmp / "model.safetensors", metadata={"format": "pt"})
-    return _finish(tmp, out, source=f"{folder.name}, first {layers} of {total} layers")
+    return _finish(tmp, out, source=f"{folder}, first {layers} of {total} layers",
+                   source_files=source)
 
 
 def resolve(model: str) -> Path:

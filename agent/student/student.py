@@ -25,6 +25,10 @@ class StudentConfig(BaseModel):
     engine: Literal["vllm", "hf"] = "vllm"
     url: str | None = None  # an existing vLLM server; None: w2s starts one
     served_name: str | None = None  # the model's name on that server (default: its first)
+    # probe mode: an existing vLLM pooling server for features (serving the truncated
+    # folder `w2s model prepare` writes); None: w2s starts one. `url` still answers the
+    # zero-shot prompts, since one vLLM server is either a generate or a pooling server
+    features_url: str | None = None
     label_words: tuple[str, str] = LABEL_WORDS
     # probe mode: features are the last-token state of the layer at this fraction of
     # the model's depth (1.0: the last layer), from a truncated copy of the model

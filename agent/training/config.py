@@ -20,7 +20,7 @@ class TrainConfig(BaseModel):
     gold_weight: float = Field(default=1.0, ge=0)  # a bought gold label weighs this many weak ones
     seed: int = 0
     batch_size: int = Field(default=32, ge=2)
-    # probe heads: a correction on top of the prompted prior, pulled back toward it
+    # probe heads: linear heads on standardized middle-layer features, L2-penalized
     probe_epochs: int = Field(default=50, ge=1)
     probe_lr: float = Field(default=1e-2, gt=0)
     probe_l2: float = Field(default=1e-3, ge=0)

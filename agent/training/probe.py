@@ -116,6 +116,9 @@ class ProbeHeads:
     @classmethod
     def load(cls, path: str | Path) -> "ProbeHeads":
         data = np.load(path)
+        if "direction" in data:
+            raise ValueError(f"{path}: probe heads of an older w2s (anchored at the prompted "
+                             "prior, on other features); start a new campaign")
         heads = cls(len(data["v_true"]))
         for h in ("weak", "true"):
             heads.v[h] = torch.tensor(data[f"v_{h}"])

@@ -19,7 +19,7 @@ from w2s.store import Dataset, Item, stable_id
 
 from ..student import HEADS, Head, Student, StudentConfig
 from ..student.engines import Track, collect, no_track
-from ..student.models import feature_layer, truncated
+from ..student.models import feature_layer, needs_prepare, truncated
 from .config import TrainConfig
 from .consistency import ConsistencyData
 from .lora import load_adapter, train_lora
@@ -38,16 +38,17 @@ class ProbeTrainer:
                  test: list[Item], models: Path, workspace: Path,
                  say: Callable[[str], None] = lambda _: None, track: Track = no_track):
         serve = student_config.serve.model_copy(update={"enable_lora": False})
+        if needs_prepare(student_config.model):
+            say(f"preparing {student_config.model}: joining, checking and converting its "
+                "weights (first run only, a few minutes)")
         # the full model, chat prompts: zero-shot answers (and the plausibility check)
         self.student = Student(student_config.model_copy(update={"serve": serve}), workspace)
         layer = feature_layer(self.student.model_dir, student_config.feature_depth)
-        if student_config.url is None:
-            say(f"features: layer {layer} of {self.student.model_dir.name}")
-        folder = self.student.model_dir if student_config.url else truncated(
-            self.student.model_dir, layer)
+        say(f"features: layer {layer} of {self.student.model_dir.name}")
+        folder = truncated(self.student.model_dir, layer)
         self.features_student = Student(student_config.model_copy(update={
-            "model": str(folder), "serve": serve.model_copy(update={"runner": "pooling"})}),
-            workspace, chat=False)
+            "model": str(folder), "url": student_config.features_url, "served_name": None,
+            "serve": serve.model_copy(update={"runner": "pooling"})}), workspace, chat=False)
         self.prompter = self.features_student.prompter  # what the truth head reads
         self.cache, self.say, self.track = workspace / "cache" / "features", say, track
         self.dataset, self.train_items, self.test_items = dataset, train, test
@@ -63,7 +64,12 @@ class ProbeTrainer:
                       "test": {h.value: f[n:] for h in HEADS}}
         self.models = models
 
-    def _standardize(self, f: np.ndarray) -> np.ndarray:
+    def _standardize(self, f: np.ndarray, own: bool = False) -> np.ndarray:
+        """own: by the prompts' own statistics. Another template (a negated or reworded
+        question) shifts every state alike; as in CCS, removing that shift leaves what
+        differs between items for the heads to read."""
+        if own and len(f) >= 32:
+            return ((f - f.mean(0)) / (f.std(0) + 1e-6)).astype(np.float32)
         return ((f - self.mean) / self.scale).astype(np.float32)
 
     def zero_shot_logits(self) -> np.ndarray:
@@ -106,13 +112,13 @@ class ProbeTrainer:
             from w2s.checks.variants import NEGATED
             negated = self._standardize(prompt_features(self.features_student, [
                 NEGATED.prompt(self.prompter, i, self.dataset) for i in items],
-                self.cache, self.say, self.track, keep_open=True))
+                self.cache, self.say, self.track, keep_open=True), own=True)
         return ConsistencyData(groups, negated)
 
     def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
         """The truth head applied to other prompts (check variants): P(label 1)."""
         f = self._standardize(prompt_features(self.features_student, prompts, self.cache,
-                                              self.say, self.track, keep_open=True))
+                                              self.say, self.track, keep_open=True), own=True)
         return self._heads(version).predict(f, f)[1]
 
     def _path(self, version: str) -> Path:

@@ -70,7 +70,7 @@ def test_every_weight_package_is_pinned_by_version_and_hash():
     assert shipped <= {line.split("==")[0] for line in lines}
 
 
-def test_a_truncated_folder_is_the_first_layers_with_a_unit_norm(tmp_path):
+def test_a_truncated_folder_is_the_first_layers_with_a_unit_norm(tmp_path, monkeypatch):
     import torch
     from transformers import AutoModelForCausalLM, LlamaConfig
 
@@ -79,6 +79,7 @@ def test_a_truncated_folder_is_the_first_layers_with_a_unit_norm(tmp_path):
                          num_hidden_layers=6, num_attention_heads=4, num_key_value_heads=2,
                          tie_word_embeddings=False)
     full = AutoModelForCausalLM.from_config(config).eval()
+    monkeypatch.setenv("W2S_CACHE", str(tmp_path / "cache"))
     folder = tmp_path / "tiny"
     full.save_pretrained(folder)
     (folder / models.MANIFEST).write_text(json.dumps({"files": {}}))
@@ -94,4 +95,11 @@ def test_a_truncated_folder_is_the_first_layers_with_a_unit_norm(tmp_path):
         ours = cut(ids, output_hidden_states=True).hidden_states[-1][0, -1]
     rms = h / torch.sqrt(h.pow(2).mean() + config.rms_norm_eps)
     assert np.allclose(ours.numpy(), rms.numpy(), atol=1e-5)
+    assert short.is_relative_to(tmp_path / "cache")  # a local folder's copy: in the cache
     assert truncated(folder, 4) == short  # once: a second call reuses it
+    stamp = (short / "model.safetensors").stat().st_mtime_ns
+    full.save_pretrained(folder)  # the source changed: the copy is made again
+    assert truncated(folder, 4) == short and (short / "model.safetensors").stat().st_mtime_ns != stamp
+    (folder / "model.safetensors").rename(folder / "weights.other")
+    with pytest.raises(ModelError, match="no .safetensors"):
+        truncated(folder, 4)
