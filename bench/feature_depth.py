@@ -18,13 +18,12 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from w2s.agent.context import select_items
 from w2s.agent.student import HFEngine, Prompter, resolve
 from w2s.agent.student.models import DEFAULT_MODEL, n_layers
+from w2s.oracles.weak import tuned_logistic
 from w2s.store import Store, stable_id
 from w2s.store.gold import read_gold
 from w2s.store.datasets import generate
@@ -33,13 +32,8 @@ from w2s_experiments import ensure_dataset  # noqa: E402  (bench/ is the script'
 
 
 def probe(x_train, y_train, x_test, seed: int = 0) -> np.ndarray:
-    mean, scale = x_train.mean(0), x_train.std(0) + 1e-6
-    grid = GridSearchCV(LogisticRegression(max_iter=2000),
-                        {"C": [1e-4, 1e-3, 1e-2, 1e-1, 1.0]},
-                        cv=StratifiedKFold(5, shuffle=True, random_state=seed),
-                        scoring="neg_log_loss")
-    grid.fit((x_train - mean) / scale, y_train)
-    return grid.predict_proba((x_test - mean) / scale)[:, 1]
+    grid = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+    return tuned_logistic(x_train, y_train, seed, grid).predict_proba(x_test)[:, 1]
 
 
 def boot(y, p, n=1000, seed=0) -> tuple[float, float, float, float, float, float]:

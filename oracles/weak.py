@@ -138,6 +138,21 @@ class FinetunedClassifier(WeakModel):
         return np.concatenate(out) if out else np.zeros(0)
 
 
+def tuned_logistic(x: np.ndarray, y: np.ndarray, seed: int = 0,
+                   grid: Sequence[float] = (1e-3, 1e-2, 1e-1, 1.0)):
+    """Logistic regression on standardized features, C chosen by shuffled, stratified
+    5-fold CV on log loss (shuffled: items come sorted by category)."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.preprocessing import StandardScaler
+
+    folds = min(5, int(np.bincount(y, minlength=2).min()))
+    lr = LogisticRegression(max_iter=2000, random_state=seed)
+    if folds >= 2:
+        lr = GridSearchCV(lr, {"C": list(grid)}, scoring="neg_log_loss",
+                          cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    return make_pipeline(StandardScaler(), lr).fit(x, y)
+
+
 _LM_FEATURES: dict[tuple[str, int], dict[str, np.ndarray]] = {}
 
 
@@ -166,16 +181,7 @@ class LMProbe(WeakModel):
         return np.stack([seen[t] for t in texts])
 
     def fit(self, texts, labels, seed=0):
-        from sklearn.model_selection import GridSearchCV, StratifiedKFold
-        from sklearn.preprocessing import StandardScaler
-
-        y = np.asarray(labels)
-        folds = min(5, int(np.bincount(y, minlength=2).min()))
-        lr = LogisticRegression(max_iter=2000, random_state=seed)
-        if folds >= 2:  # shuffled: items come sorted by category
-            lr = GridSearchCV(lr, {"C": [1e-3, 1e-2, 1e-1, 1.0]}, scoring="neg_log_loss",
-                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
-        self.model_ = make_pipeline(StandardScaler(), lr).fit(self.embed(texts), y)
+        self.model_ = tuned_logistic(self.embed(texts), np.asarray(labels), seed)
         return self
 
     def predict(self, texts):
