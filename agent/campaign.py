@@ -13,7 +13,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from w2s.oracles import OracleStopped
 from w2s.store import Campaign, Store, stable_id
 
-from .config import CampaignConfig
+from .config import CampaignConfig, was_retired
 from .context import Context
 from .graph import build_graph
 from .state import CampaignState
@@ -39,6 +39,9 @@ def campaign_config(store: Store, campaign_id: str) -> CampaignConfig:
         raise ValueError(f"no campaign {campaign_id!r} in this workspace (there are: {known})")
     if "oracles" not in found[0].config:
         raise ValueError(f"{campaign_id!r} is an experiment run, not a campaign")
+    if was_retired(found[0].config):
+        raise ValueError(f"{campaign_id!r} was run by an older w2s whose probe heads this one "
+                         "cannot go on from; `w2s audit` still reads it: start a new campaign")
     return CampaignConfig(**found[0].config)
 
 

@@ -82,6 +82,19 @@ class ConfigError(ValueError):
     pass
 
 
+def logged_config(raw: dict) -> CampaignConfig:
+    """A campaign's config as the log holds it, read by this w2s: settings that are
+    gone (an older probe's) are dropped, so old campaigns can still be audited."""
+    from .training.config import RETIRED
+    train = {k: v for k, v in raw.get("train", {}).items() if k not in RETIRED}
+    return CampaignConfig(**{**raw, "train": train})
+
+
+def was_retired(raw: dict) -> bool:
+    from .training.config import RETIRED
+    return any(k in raw.get("train", {}) for k in RETIRED)
+
+
 def load_config(path: str | Path, **overrides: Any) -> CampaignConfig:
     """Read and validate a config file; errors name the file, the field and why."""
     path = Path(path)

@@ -20,6 +20,7 @@ from .student.engines import Track, no_track
 from .training.trainers import ProbeTrainer, make_trainer
 
 BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not gold purchases
+MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
 
 
 def _groups(items: list[Item]) -> dict[str, list[int]]:
@@ -161,6 +162,11 @@ class Context:
         if isinstance(self.trainer, ProbeTrainer):
             return self.trainer.feats["train"]["true"][self.pool_rows]
         return None
+
+    def truth_sd(self, version: str | None) -> np.ndarray | None:
+        """Posterior sd of the truth logit on the pool (mistake model), else None."""
+        sd = self.trainer.truth_sd(version, "train")
+        return None if sd is None else sd[self.pool_rows]
 
     def check_scores(self, round: int) -> dict[str, np.ndarray]:
         """Each check's latest violation score per pool item (NaN where unchecked)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_oracle
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound,
@@ -29,6 +29,7 @@ from .evaluate import correct, pgr_ci
 from .student import StudentConfig
 from .student.engines import Track, no_track
 from .training import LOSSES, TrainConfig
+from .training.mistakes import MistakeConfig
 from .training.trainers import make_trainer
 
 WEAK, CEILING, ZERO_SHOT = "weak", "ceiling", "zero-shot"
@@ -106,7 +107,8 @@ def reference_config(campaign) -> ExperimentConfig | None:
     return ExperimentConfig(
         **{k: getattr(campaign, k) for k in _SHARED}, weak=supervisor, weak_params=params,
         seeds=[campaign.seed], losses=sorted({"xent", campaign.train.loss}),
-        train=campaign.train.model_copy(update={"loss": "xent"}))
+        train=campaign.train.model_copy(update={"loss": "xent", "method": "mixed",
+                                                "mistakes": MistakeConfig()}))
 
 
 def find_reference(store: Store, config: ExperimentConfig) -> str | None:
@@ -119,7 +121,10 @@ def find_reference(store: Store, config: ExperimentConfig) -> str | None:
             continue  # an older w2s drew other items and halves
         if "feature_depth" not in json.loads(raw).get("student", {}):
             continue  # an older w2s's probe: other features, anchored at the prompted prior
-        logged = ExperimentConfig.model_validate_json(raw)
+        try:
+            logged = ExperimentConfig.model_validate_json(raw)
+        except ValidationError:
+            continue  # an older w2s's settings: its probe is not this one's
         have = logged.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
         have["train"].pop("loss")
         if (have == want and set(config.seeds) <= set(logged.seeds)
@@ -178,15 +183,17 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
             runs.update({f"w2s-{loss}": (p_weak_b, loss) for loss in config.losses})
             for method, (targets, loss) in runs.items():
                 t0 = datetime.now()
-                cfg = config.train.model_copy(update={"loss": loss, "seed": seed})
+                # Burns et al.'s runs: the truth head learns from the targets alone
+                cfg = config.train.model_copy(update={"loss": loss, "seed": seed,
+                                                      "method": "mixed"})
                 version = f"{config.train.mode}:{method}:seed{seed}"
-                trainer.fit(half_b, targets, -np.ones(len(half_b), int), cfg, version)
+                chosen = trainer.fit(half_b, targets, -np.ones(len(half_b), int), cfg, version)
                 p_weak_head, probs[method] = trainer.predict(version, "test")
                 store.write([TrainingRound(
                     campaign_id=exp_id, round=seed, loss=loss,
                     n_weak=0 if method == CEILING else len(items_b),
                     n_gold=len(items_b) if method == CEILING else 0, model_version=version,
-                    started_at=t0, details={"method": method, "mode": config.train.mode})])
+                    started_at=t0, details={"method": method, "mode": config.train.mode, **chosen})])
                 store.write([*_predictions(exp_id, seed, test, "true", probs[method], version),
                              *_predictions(exp_id, seed, test, "weak", p_weak_head, version)])
             for method, p in probs.items():

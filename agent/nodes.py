@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from w2s.oracles import ask, crashpoint
 from w2s.store import Metric, Prediction, TrainingRound
 
-from .context import BULK, Context
+from .context import BULK, MISTAKES, Context
 from .evaluate import all_have_gold, correct
 from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
@@ -73,11 +73,12 @@ def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     started = datetime.now()
     ctx.say(f"round {state.round}: training on {len(rows)} weak and "
             f"{int((gold_arr >= 0).sum())} gold labels")
-    ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version)
+    chosen = ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version)
     ctx.store.write([TrainingRound(
         campaign_id=ctx.campaign_id, round=state.round, loss=cfg.loss, n_weak=len(weak),
         n_gold=int((gold_arr >= 0).sum()), model_version=version, started_at=started,
-        details={"mode": cfg.mode, "strategy": ctx.config.strategy.name})])
+        details={"mode": cfg.mode, "method": cfg.method, "strategy": ctx.config.strategy.name,
+                 **chosen})])
     return {"model_version": version}
 
 
@@ -102,6 +103,7 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
                ("cost", "spend"): ctx.cost()}
     ctx.store.write([Metric(campaign_id=ctx.campaign_id, round=state.round, name=n, scope=s,
                             value=v) for (n, s), v in metrics.items() if v is not None])
+    ctx.store.write(_mistake_estimates(ctx, state))
     ctx.report(state.round, metrics)
     after = CampaignState(**{**state.__dict__, "estimates": [*state.estimates, estimate]})
     reasons = [make_stopping(s.name, s.params).reason(after) for s in ctx.config.stopping]
@@ -136,7 +138,8 @@ def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
         categories=np.array([i.category for i in ctx.pool]),
         features=ctx.pool_features(),
         checks=ctx.check_scores(state.round),
-        rng=np.random.default_rng([ctx.config.seed, state.round]))
+        rng=np.random.default_rng([ctx.config.seed, state.round]),
+        has_gold=np.array([i in gold for i in ids]), truth_sd=ctx.truth_sd(state.model_version))
     candidates = np.array([k for k, i in enumerate(ids) if i not in gold], int)
     budget_left = (None if state.gold_budget is None
                    else max(state.gold_budget - state.gold_spent, 0))
@@ -175,6 +178,22 @@ def check(state: CampaignState, runtime: Runtime[Context]) -> dict:
     crashpoint("node:check")
     ctx.run_checks(state)
     return {}
+
+
+def _mistake_estimates(ctx: Context, state: CampaignState) -> list[Metric]:
+    """What the student believes of its supervisor: per category, the share of the pool's
+    weak labels that are right, with an interval (the mistake model; nothing otherwise)."""
+    weak = ctx.labels("weak")
+    rows = [(k, weak[i.id].p1) for k, i in zip(ctx.pool_rows, ctx.pool) if i.id in weak]
+    if not rows:
+        return []
+    est = ctx.trainer.supervisor_accuracy(state.model_version, "train",
+                                          np.array([k for k, _ in rows]),
+                                          np.array([p > 0.5 for _, p in rows], int))
+    return [Metric(campaign_id=ctx.campaign_id, round=state.round, name=f"{name}:{region}",
+                   scope=MISTAKES, value=v)
+            for region, vals in est.items()
+            for name, v in zip(("supervisor_acc", "supervisor_acc_lo", "supervisor_acc_hi"), vals)]
 
 
 def _mean(x: np.ndarray) -> float | None:

@@ -21,6 +21,9 @@ class PoolView:
     features: np.ndarray | None = None
     checks: dict[str, np.ndarray] = field(default_factory=dict)  # check name -> violation
     rng: np.random.Generator = field(default_factory=lambda: np.random.default_rng(0))
+    has_gold: np.ndarray | None = None  # bought already (whether, never which label)
+    # posterior sd of the truth head's logit (the mistake model's), None without one
+    truth_sd: np.ndarray | None = None
 
 
 class Strategy:
@@ -93,6 +96,89 @@ class VariantDisagreement(CheckViolation):
         super().__init__(["cross-examination"])
 
 
+class MistakeUncertainty(Strategy):
+    """Where the mistake model is least sure whether the supervisor is wrong, for lack
+    of gold rather than by nature: the information a label would give about the mistake
+    model's parameters (BALD, Houlsby et al. 2011), under its Gaussian posterior of the
+    truth logit. Without a posterior (another method): the truth head's entropy."""
+    name = "mistake-uncertainty"
+    _nodes, _weights = np.polynomial.hermite_e.hermegauss(24)
+
+    def score(self, pool):
+        if pool.truth_sd is None:
+            return Entropy().score(pool)
+        p = np.clip(pool.p_true, 1e-7, 1 - 1e-7)
+        mean = np.log(p) - np.log1p(-p)
+        z = mean[:, None] + pool.truth_sd[:, None] * self._nodes[None, :]
+        q = np.clip(1 / (1 + np.exp(-z)), 1e-12, 1 - 1e-12)
+        w = self._weights / self._weights.sum()
+        return _entropy(q @ w) - _entropy(q) @ w
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    return -(p * np.log(p) + (1 - p) * np.log1p(-p))
+
+
+class CoverageFirst(Strategy):
+    """Cover the regions first (in the spirit of TypiClust and ProbCover): every cell
+    (category, or cluster of features when there are no categories, by weak label)
+    gets `per_cell` gold labels on its most typical items, those with the densest
+    neighbourhood; after that, `then` decides."""
+    name = "coverage-first"
+
+    def __init__(self, per_cell: int = 1, then: str = "mistake-uncertainty",
+                 clusters: int = 8, neighbours: int = 10):
+        self.per_cell, self.then = per_cell, make_strategy(then)
+        self.clusters, self.neighbours = clusters, neighbours
+
+    def cells(self, pool: PoolView) -> np.ndarray:
+        weak = np.where(np.isnan(pool.weak_labels), pool.p_weak, pool.weak_labels) > 0.5
+        regions = pool.categories
+        if len(set(regions)) <= 1 and pool.features is not None:
+            from sklearn.cluster import KMeans
+            k = min(self.clusters, len(regions))
+            regions = KMeans(k, n_init=3, random_state=0).fit_predict(_standard(pool.features))
+        _, cell = np.unique([f"{r}|{w}" for r, w in zip(regions, weak)], return_inverse=True)
+        return cell
+
+    def score(self, pool):
+        base = self.then.score(pool)
+        ranks = np.argsort(np.argsort(base, kind="stable"), kind="stable") / max(len(base), 1)
+        cell = self.cells(pool)
+        has_gold = np.zeros(len(cell), bool) if pool.has_gold is None else pool.has_gold
+        typical = self.typicality(pool, cell)
+        out = ranks.copy()
+        for c in np.unique(cell):
+            need = self.per_cell - int(has_gold[cell == c].sum())
+            members = np.flatnonzero((cell == c) & ~has_gold)
+            if need > 0 and len(members):
+                best = members[np.argsort(-typical[members], kind="stable")[:need]]
+                # emptier cells first, then the more typical item
+                out[best] = 2 + need + typical[best] / (1 + typical[best])
+        return out
+
+    def typicality(self, pool: PoolView, cell: np.ndarray) -> np.ndarray:
+        """1 / mean distance to the nearest neighbours in the same cell (TypiClust)."""
+        if pool.features is None:
+            return np.zeros(len(cell))
+        x = _standard(pool.features)
+        out = np.zeros(len(cell))
+        for c in np.unique(cell):
+            rows = np.flatnonzero(cell == c)
+            sq = (x[rows] ** 2).sum(1)
+            d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * x[rows] @ x[rows].T, 0))
+            k = min(self.neighbours, len(rows) - 1)
+            if k < 1:
+                continue
+            near = np.sort(d, axis=1)[:, 1:k + 1].mean(1)
+            out[rows] = 1 / (near + 1e-9)
+        return out
+
+
+def _standard(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean(0)) / (x.std(0) + 1e-6)
+
+
 class Mix(Strategy):
     """A weighted sum of other strategies' scores, each turned into ranks in [0, 1]."""
     name = "mix"
@@ -113,7 +199,7 @@ class Mix(Strategy):
 
 STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
     Random, Entropy, Margin, HeadDisagreement, SupervisorError, CheckViolation,
-    VariantDisagreement, Mix)}
+    VariantDisagreement, MistakeUncertainty, CoverageFirst, Mix)}
 
 
 def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:

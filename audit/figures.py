@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from w2s.agent.config import CampaignConfig
-from w2s.agent.context import BULK, WEAK_TRAINING
+from w2s.agent.config import CampaignConfig, logged_config
+from w2s.agent.context import BULK, MISTAKES, WEAK_TRAINING
 from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
 from w2s.store import Store
@@ -56,7 +56,7 @@ def _load(store: Store, campaign_id: str) -> CampaignConfig:
                          f"{', '.join(known) or 'none'}")
     if campaign_id.startswith("exp-"):
         raise AuditError(f"{campaign_id} is an experiment run; audit the campaign that uses it")
-    return CampaignConfig.model_validate_json(row[0][0])
+    return logged_config(json.loads(row[0][0]))
 
 
 def _test_predictions(store: Store, run_id: str, version: str) -> dict[str, tuple[float, float]]:
@@ -221,7 +221,26 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
                                       and per_round[0]["acc"] is not None else None)},
         "methods": {m: _scores(p, test, supervised, floor, ceiling) for m, p in methods.items()},
         "categories": grid,
+        "mistakes": _mistakes(logged, final["round"], test),
     }
+
+
+def _mistakes(logged: dict, round: int, test: TestSet) -> list[dict]:
+    """The mistake model's estimate of the supervisor's accuracy per category (on the
+    pool, at `round`) beside its accuracy on the test items (evaluation gold)."""
+    est: dict[str, dict[str, float]] = {}
+    for (r, name, scope), v in logged.items():
+        if r == round and scope == MISTAKES:
+            kind, region = name.split(":", 1)
+            est.setdefault(region, {})[kind] = v
+    out = []
+    for region, e in sorted(est.items()):
+        m = (test.categories == region) & (test.supervisor >= 0) & (test.gold >= 0)
+        out.append({"region": region, "estimate": e.get("supervisor_acc"),
+                    "lo": e.get("supervisor_acc_lo"), "hi": e.get("supervisor_acc_hi"),
+                    "true": _rate((test.supervisor[m] == test.gold[m]).astype(float)),
+                    "n_test": int(m.sum())})
+    return out
 
 
 def compare_campaigns(store: Store, campaign_ids: list[str]) -> dict:

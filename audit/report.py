@@ -71,6 +71,13 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                         [[c["category"] + (" (held out)" if c["held_out"] and "(all)" not in
                                            c["category"] else ""), str(c["n"]),
                           *[cell(c["methods"][m]) for m in keep]] for c in a["categories"]]))
+    if a.get("mistakes"):
+        out.append((f"the supervisor as the student learned it (mistake model, round "
+                    f"{rounds[-1]['round']}): its accuracy per category, estimated on the pool "
+                    "[95% interval], beside its accuracy on test items (evaluation gold)",
+                    ["category", "estimated", "interval", "on test", "test items"],
+                    [[m["region"], f3(m["estimate"]), f"[{f3(m['lo'])}, {f3(m['hi'])}]",
+                      f3(m["true"]), str(m["n_test"])] for m in a["mistakes"]]))
     budgets = ", ".join(f"{o['name']}: {o['role']}, budget "
                         f"{'unlimited' if o['budget'] is None else o['budget']}"
                         for o in a["oracles"])

@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from w2s.agent.evaluate import pgr_text
 from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
 from w2s.store import Store, StoreError
@@ -88,7 +89,7 @@ def main() -> None:
         pgrs = [r.pgr[f"w2s-{loss}"] for loss in losses]
         table.add_row(task, weak, f"{r.n_train}/{r.n_test}", f"{acc[WEAK]:.3f}", f"{acc[ZERO_SHOT]:.3f}",
                       f"{acc[CEILING]:.3f}", *[f"{acc[f'w2s-{loss}']:.3f}" for loss in losses],
-                      *[f"{p:+.2f} [{lo:+.2f},{hi:+.2f}]" for p, lo, hi in pgrs],
+                      *[pgr_text(*p) for p in pgrs],
                       f"{seconds:.0f} s")
     console.print(table)
 

@@ -26,7 +26,7 @@ class ConsistencyCheck:
             return ctx.predict(state.model_version, "train")[1][rows]
         prompter = ctx.trainer.prompter  # the rendering the truth head reads
         p = ctx.trainer.predict_prompts(
-            state.model_version, [variant.prompt(prompter, i, ctx.dataset) for i in items])
+            state.model_version, [variant.prompt(prompter, i, ctx.dataset) for i in items], items)
         return 1 - p if variant.flip else p
 
     @staticmethod

@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from w2s.agent.evaluate import pgr_text
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, Result, run_experiment
 from w2s.agent.student import EngineError, ModelError
 
@@ -70,8 +71,7 @@ def table(result: Result, cfg: ExperimentConfig) -> Table:
                     f"{result.seconds:.0f} s  ({result.experiment_id})")
     for method, acc in sorted(result.accuracy.items(), key=lambda kv: kv[1]):
         if method in result.pgr:
-            point, lo, hi = result.pgr[method]
-            cell = f"{point:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+            cell = pgr_text(*result.pgr[method])
         else:
             cell = {WEAK: "0 (by definition)", CEILING: "1 (by definition)"}.get(method, "")
         t.add_row(method, f"{acc:.3f}", cell)

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .losses import LOSSES, LossConfig
+from .mistakes import MistakeConfig
+
+
+# settings of an older w2s's probe (Adam on minibatches) that logs may still hold
+RETIRED = ("batch_size", "probe_epochs", "probe_lr", "probe_l2")
 
 
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: Literal["probe", "lora"] = "probe"
+    # how the truth head is made (see probe.py): the loss on weak labels plus gold
+    # (mixed), the gold alone, or the weak head corrected by a model of its mistakes
+    method: Literal["mixed", "gold-only", "mistake-model"] = "mixed"
     loss: str = "logconf"  # truth-head loss on weak labels: xent | logconf | entropy | window
     losses: LossConfig = LossConfig()
+    mistakes: MistakeConfig = MistakeConfig()
     # label-free consistency penalties on the truth head (probe mode): option-group, negation
     consistency: list[str] = []
     consistency_weight: float = Field(default=1.0, ge=0)
     gold_weight: float = Field(default=1.0, ge=0)  # a bought gold label weighs this many weak ones
     seed: int = 0
-    batch_size: int = Field(default=32, ge=2)
-    # probe heads: linear heads on standardized middle-layer features, L2-penalized
-    probe_epochs: int = Field(default=50, ge=1)
-    probe_lr: float = Field(default=1e-2, gt=0)
-    probe_l2: float = Field(default=1e-3, ge=0)
+    # probe heads: linear heads on standardized middle-layer features, fit full-batch;
+    # the L2 penalty's C (scikit-learn's) is chosen by cross-validation unless set
+    probe_c: float | None = Field(default=None, gt=0)
+    probe_stages: int = Field(default=10, ge=1)  # anchor refreshes of a moving loss (logconf)
     # LoRA (transformers + peft)
     lora_rank: int = Field(default=8, ge=1)
     lora_alpha: int = Field(default=16, ge=1)
@@ -41,6 +49,19 @@ class TrainConfig(BaseModel):
             raise ValueError(f"unknown consistency term {unknown[0]!r}; known: "
                              f"{', '.join(CONSISTENCY)}")
         return names
+
+    @model_validator(mode="after")
+    def _mode_can_honour(self) -> "TrainConfig":
+        if self.mode == "lora":
+            if self.consistency:
+                raise ValueError("consistency: the terms train probe heads; LoRA mode "
+                                 "cannot use them (set mode = 'probe')")
+            if self.method == "mistake-model":
+                raise ValueError("method: the mistake model reads probe features; LoRA "
+                                 "mode offers mixed and gold-only")
+            if self.probe_c is not None:
+                raise ValueError("probe_c: LoRA mode trains no probe")
+        return self
 
     @field_validator("loss")
     @classmethod

@@ -27,7 +27,7 @@ def option_group(p_true: torch.Tensor, p_negated: torch.Tensor | None,
     if not keep.any():
         return p_true.new_zeros(())
     ids, inverse = torch.unique(g[keep], return_inverse=True)
-    sums = torch.zeros(len(ids)).index_add(0, inverse, p_true[keep])
+    sums = p_true.new_zeros(len(ids)).index_add(0, inverse, p_true[keep])
     return (sums - 1).square().mean()
 
 

@@ -3,8 +3,8 @@ the adapter into a running vLLM server.
 
 A head's prediction is the model's next-token logits at the last prompt token,
 restricted to the two label tokens: the same numbers the engines score. Each step
-takes both heads' prompts of the same items: the weak head imitates the weak
-labels, the truth head learns with the configured loss plus any gold labels.
+takes both heads' prompts of the same items, under the training objective the
+probe heads share (losses.objective).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from w2s.agent.student.engines import EngineError
 
 from .config import TrainConfig
-from .losses import LOSSES, gold_xent
+from .losses import objective
 
 
 def _label_logits(model, tokenizer, prompts: Sequence[str], label_ids: torch.Tensor,
@@ -79,14 +78,9 @@ def train_lora(model_dir: Path, weak_prompts: list[str], true_prompts: list[str]
             batch = order[s:s + config.lora_batch_size]
             logits = _label_logits(model, tokenizer, [weak_prompts[i] for i in batch]
                                    + [true_prompts[i] for i in batch], ids, device)
-            logits_weak, logits_true = logits[:len(batch)], logits[len(batch):]
-            weak, g = weak_all[batch], gold_all[batch]
-            loss = F.cross_entropy(logits_weak, torch.stack([1 - weak, weak], dim=1))
-            loss = loss + LOSSES[config.loss](logits_true, weak, step / total, config.losses)
-            has_gold = g >= 0
-            if has_gold.any():
-                loss = loss + config.gold_weight * gold_xent(
-                    logits_true[has_gold], g[has_gold]) * has_gold.sum() / len(g)
+            z = logits[:, 1] - logits[:, 0]  # the label-1 logit of the two label tokens
+            loss = objective(z[:len(batch)], z[len(batch):], weak_all[batch],
+                             gold_all[batch], step / total, config)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

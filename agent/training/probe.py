@@ -1,19 +1,37 @@
 """Probe heads on frozen student features: two linear heads (the weak-label head and
-the truth head) on one standardized feature vector per item, trained jointly from
-zero with an L2 penalty."""
+the truth head) on one standardized feature vector per item, each fit full-batch by
+L-BFGS with an L2 penalty chosen by cross-validation.
+
+The penalty is scikit-learn's: |v|^2 / (2 C n) on the mean loss, C from GRID_C. The
+folds shuffle whole groups (items come out of the store sorted by category, so
+unshuffled folds would hold out whole categories and pick the wrong C). The weak
+head's C is chosen on weak labels; the truth head's on gold when there is enough of
+it, else it takes the weak head's (the only labels there are).
+
+The truth head comes from one of three methods (TrainConfig.method):
+  mixed          the training objective on weak labels (naive, logconf, ...) plus gold
+  gold-only      the bought gold alone
+  mistake-model  the weak head corrected by a model of the supervisor's mistakes fit
+                 on gold (see mistakes.py)
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .config import TrainConfig
 from .consistency import CONSISTENCY, ConsistencyData
-from .losses import LOSSES, gold_xent
+from .losses import STATIONARY, objective, soft_xent
+from .mistakes import MistakeModel
+
+GRID_C = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+MIN_GOLD_CV = 10  # fewer gold labels than this (or < 2 of a class): no CV on gold
 
 
 @contextmanager
@@ -28,99 +46,242 @@ def _one_thread():
         torch.set_num_threads(threads)
 
 
-def _two_class(z: torch.Tensor) -> torch.Tensor:
-    return torch.stack([torch.zeros_like(z), z], dim=1)
+def group_folds(n: int, groups: np.ndarray | None, k: int, seed: int) -> np.ndarray:
+    """Fold id per row: whole groups, shuffled, dealt round-robin."""
+    groups = np.arange(n) if groups is None else np.asarray(groups)
+    names = np.unique(groups)
+    order = np.random.default_rng(seed).permutation(len(names))
+    fold_of = dict(zip(names[order], np.arange(len(names)) % k))
+    return np.array([fold_of[g] for g in groups])
+
+
+Params = tuple[torch.Tensor, torch.Tensor]  # (v, b)
+
+
+def _linear(dim: int, n: int, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+            c: float, start: Params | None = None, max_iter: int = 300) -> Params:
+    """argmin over (v, b) of loss(v, b) + |v|^2 / (2 C n)."""
+    v = torch.zeros(dim, dtype=torch.float64) if start is None else start[0].clone()
+    b = torch.zeros((), dtype=torch.float64) if start is None else start[1].clone()
+    v.requires_grad_(True)
+    b.requires_grad_(True)
+    opt = torch.optim.LBFGS([v, b], lr=1, max_iter=max_iter, tolerance_grad=1e-5,
+                            tolerance_change=1e-9, history_size=20,
+                            line_search_fn="strong_wolfe")
+    penalty = 1 / (2 * c * n)
+
+    def closure():
+        opt.zero_grad()
+        total = loss(v, b) + penalty * v.square().sum()
+        total.backward()
+        return total
+
+    opt.step(closure)
+    return v.detach(), b.detach()
+
+
+def _fit_xent(x: torch.Tensor, y: torch.Tensor, rows: np.ndarray, c: float,
+              start: Params | None = None) -> Params:
+    """Logistic regression of soft targets y on the given rows."""
+    return _linear(x.shape[1], len(rows), lambda v, b: soft_xent(x[rows] @ v + b, y[rows]),
+                   c, start)
+
+
+def choose_c(fit: Callable[[np.ndarray, float, Params | None], Params],
+             score: Callable[[np.ndarray, Params], float], folds: np.ndarray,
+             rows: np.ndarray) -> float:
+    """The C of GRID_C with the best held-out score (lower is better). fit(held, C,
+    start) trains without the held-out rows, warm-started from the next stronger
+    penalty's solution."""
+    totals = np.zeros(len(GRID_C))
+    for f in range(folds.max() + 1):
+        held = rows[folds == f]
+        start = None
+        for j, c in enumerate(GRID_C):
+            start = fit(held, c, start)
+            totals[j] += score(held, start) * len(held)
+    return GRID_C[int(np.argmin(totals))]
+
+
+def _log_loss(x: torch.Tensor, y: torch.Tensor) -> Callable[[np.ndarray, Params], float]:
+    """Held-out log loss of soft targets y."""
+    return lambda held, p: float(soft_xent(x[held] @ p[0] + p[1], y[held]))
+
+
+_WEAK_HEADS: dict[bytes, tuple[float, torch.Tensor, torch.Tensor]] = {}
+
+
+def _weak_head(x: torch.Tensor, w: torch.Tensor, folds: np.ndarray,
+               fixed_c: float | None) -> tuple[float, torch.Tensor, torch.Tensor]:
+    """The weak head and its C. It depends on the weak labels only, so the rounds of a
+    campaign (which differ by their gold) share it: kept per process by content."""
+    key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in (
+        x.numpy(), w.numpy(), folds, np.array([fixed_c or 0.0])))).digest()
+    if key not in _WEAK_HEADS:
+        rows = np.arange(len(w))
+        c = fixed_c or choose_c(lambda held, c, s: _fit_xent(x, w, np.setdiff1d(rows, held), c, s),
+                                _log_loss(x, w), folds, rows)
+        if len(_WEAK_HEADS) > 8:
+            _WEAK_HEADS.clear()
+        _WEAK_HEADS[key] = (c, *_fit_xent(x, w, rows, c))
+    return _WEAK_HEADS[key]
 
 
 class ProbeHeads:
-    """Weak head and truth head, trained jointly."""
+    """Weak head and truth head. `chosen` records each C and what it was chosen on."""
 
     def __init__(self, dim: int):
-        self.v = {h: torch.zeros(dim) for h in ("weak", "true")}
-        self.b = {h: torch.zeros(()) for h in ("weak", "true")}
-
-    def logits(self, head: str, feats: np.ndarray | torch.Tensor) -> torch.Tensor:
-        h = torch.as_tensor(feats, dtype=torch.float32)
-        return h @ self.v[head] + self.b[head]
+        self.v = {h: torch.zeros(dim, dtype=torch.float64) for h in ("weak", "true")}
+        self.b = {h: torch.zeros((), dtype=torch.float64) for h in ("weak", "true")}
+        self.method = "mixed"
+        self.mistakes: MistakeModel | None = None
+        self.chosen: dict[str, float | str] = {}
 
     def fit(self, feats_weak: np.ndarray, feats_true: np.ndarray, weak: np.ndarray,
             gold: np.ndarray, config: TrainConfig,
-            consistency: ConsistencyData | None = None) -> "ProbeHeads":
-        """weak: P(label 1) per item from the supervisor; gold: 1/0 bought labels, -1 none;
-        consistency: what the config's consistency terms need, per row."""
+            consistency: ConsistencyData | None = None, groups: np.ndarray | None = None,
+            regions: np.ndarray | None = None, n_regions: int = 0) -> "ProbeHeads":
+        """weak: P(label 1) per row from the supervisor; gold: 1/0 bought labels, -1 none;
+        consistency: what the config's consistency terms need, per row; groups: rows
+        that must share a CV fold (option groups); regions: category index per row."""
         with _one_thread():
-            return self._fit(feats_weak, feats_true, weak, gold, config, consistency)
-
-    def _fit(self, feats_weak, feats_true, weak, gold, config: TrainConfig,
-             consistency: ConsistencyData | None) -> "ProbeHeads":
-        gen = torch.Generator().manual_seed(config.seed)
-        fw, ft = (torch.as_tensor(f, dtype=torch.float32) for f in (feats_weak, feats_true))
-        w = torch.as_tensor(weak, dtype=torch.float32)
-        g = torch.as_tensor(gold)
-        params = [self.v["weak"], self.b["weak"], self.v["true"], self.b["true"]]
-        for p in params:
-            p.requires_grad_(True)
-        opt = torch.optim.Adam(params, lr=config.probe_lr)
-        loss_fn = LOSSES[config.loss]
-        n = len(w)
-        steps_per_epoch = max(1, -(-n // config.batch_size))
-        total = config.probe_epochs * steps_per_epoch
-        # decay to zero: the last epochs settle instead of bouncing between minibatches
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: max(0.0, 1 - s / total))
-        step = 0
-        for _ in range(config.probe_epochs):
-            order = torch.randperm(n, generator=gen)
-            for start in range(0, n, config.batch_size):
-                idx = order[start:start + config.batch_size]
-                if len(idx) < 2:
-                    continue
-                zt = _two_class(self.logits("true", ft[idx]))
-                zw = _two_class(self.logits("weak", fw[idx]))
-                loss = F.cross_entropy(zw, torch.stack([1 - w[idx], w[idx]], 1))
-                loss = loss + loss_fn(zt, w[idx], step / total, config.losses)
-                has_gold = g[idx] >= 0
-                if has_gold.any() and config.gold_weight > 0:
-                    # per item: a bought label weighs gold_weight weak labels (a batch mean
-                    # over one or two gold items would make each outweigh the whole batch)
-                    loss = loss + config.gold_weight * gold_xent(
-                        zt[has_gold], g[idx][has_gold]) * has_gold.sum() / len(idx)
-                if config.consistency:  # over every row: groups span minibatches
-                    p_all = torch.sigmoid(self.logits("true", ft))
-                    p_neg = (None if consistency.negated is None else
-                             torch.sigmoid(self.logits("true", consistency.negated)))
-                    loss = loss + config.consistency_weight * sum(
-                        CONSISTENCY[name](p_all, p_neg, consistency)
-                        for name in config.consistency)
-                loss = loss + config.probe_l2 * (self.v["weak"].square().sum()
-                                                 + self.v["true"].square().sum())
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-                step += 1
-        for p in params:
-            p.requires_grad_(False)
+            self.method = config.method
+            xw, xt = (torch.as_tensor(f, dtype=torch.float64) for f in (feats_weak, feats_true))
+            w = torch.as_tensor(weak, dtype=torch.float64)
+            g = torch.as_tensor(np.asarray(gold), dtype=torch.float64)
+            folds = group_folds(len(w), groups, 5, config.seed)
+            c_weak, self.v["weak"], self.b["weak"] = _weak_head(xw, w, folds, config.probe_c)
+            if config.probe_c is not None:
+                c_true, on = config.probe_c, "fixed"
+            else:
+                c_true, on = self._c_true(xt, w, g, config, groups, c_weak)
+            self.chosen = {"c_weak": c_weak, "c_true": c_true, "c_true_on": on}
+            has = np.flatnonzero(g.numpy() >= 0)
+            if config.method == "mistake-model":
+                self._fit_mistakes(xt, g, config, regions, n_regions)
+            elif config.method == "gold-only":
+                if len(has):
+                    self.v["true"], self.b["true"] = _fit_xent(xt, g, has, c_true)
+            else:
+                self._fit_mixed(xt, w, g, config, c_true, consistency)
         return self
 
-    def predict(self, feats_weak: np.ndarray, feats_true: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def _c_true(self, xt, w, g, config: TrainConfig, groups, c_weak) -> tuple[float, str]:
+        """The truth head's C: by CV on gold when there is enough, else the weak head's."""
+        gold = g.numpy()
+        has = np.flatnonzero(gold >= 0)
+        counts = np.bincount(gold[has].astype(int), minlength=2)
+        if config.method == "mistake-model" or len(has) < MIN_GOLD_CV or counts.min() < 2:
+            return c_weak, "weak labels"
+        folds = group_folds(len(has), None if groups is None else np.asarray(groups)[has],
+                            int(min(5, counts.min())), config.seed)
+        if config.method == "gold-only":
+            return choose_c(lambda held, c, s: _fit_xent(xt, g, np.setdiff1d(has, held), c, s),
+                            _log_loss(xt, g), folds, has), "gold"
+        xent = config.model_copy(update={"loss": "xent"})  # CV with the stationary loss
+        everything = np.arange(len(w))
+
+        def fit_mixed(held, c, start):  # every row but the held-out gold ones
+            keep = np.setdiff1d(everything, held)
+            return _linear(xt.shape[1], len(keep), lambda v, b: objective(
+                None, xt[keep] @ v + b, w[keep], g[keep], 0.0, xent), c, start)
+
+        return choose_c(fit_mixed, _log_loss(xt, g), folds, has), "gold"
+
+    def _fit_mixed(self, xt, w, g, config: TrainConfig, c: float,
+                   consistency: ConsistencyData | None) -> None:
+        """The training objective, full batch, in stages: a loss whose target moves
+        with the student (logconf) gets its anchor refreshed at each stage."""
+        negated = (None if consistency is None or consistency.negated is None
+                   else torch.as_tensor(consistency.negated, dtype=torch.float64))
+        stages = 1 if config.loss in STATIONARY else config.probe_stages
+        params = None
+        for stage in range(stages):
+            anchor = (torch.zeros(len(w), dtype=torch.float64) if params is None
+                      else xt @ params[0] + params[1])
+
+            def loss(v, b, anchor=anchor, frac=stage / stages):
+                z = xt @ v + b
+                total = objective(None, z, w, g, frac, config, anchor)
+                if config.consistency:
+                    p_neg = None if negated is None else torch.sigmoid(negated @ v + b)
+                    total = total + config.consistency_weight * sum(
+                        CONSISTENCY[name](torch.sigmoid(z), p_neg, consistency)
+                        for name in config.consistency)
+                return total
+
+            params = _linear(xt.shape[1], len(w), loss, c, params)
+        self.v["true"], self.b["true"] = params
+
+    def _fit_mistakes(self, xt, g, config: TrainConfig, regions, n_regions: int) -> None:
+        gold = g.numpy()
+        has = np.flatnonzero(gold >= 0)
+        regions = -np.ones(len(gold), int) if regions is None else np.asarray(regions)
+        z = self._weak_logits(xt)
+        x = xt.numpy()
+        self.mistakes = MistakeModel.tuned(config.mistakes, n_regions, z[has], regions[has],
+                                           x[has], gold[has])
+        self.chosen.update(region_sd=self.mistakes.config.region_sd,
+                           feature_sd=self.mistakes.config.feature_sd)
+
+    def truth_logits(self, feats_weak, feats_true, regions=None) -> np.ndarray:
+        xt = torch.as_tensor(feats_true, dtype=torch.float64)
+        if self.method == "mistake-model" and self.mistakes is not None:
+            z = self._weak_logits(feats_weak)
+            regions = -np.ones(len(z), int) if regions is None else np.asarray(regions)
+            return self.mistakes.logits(z, regions, xt.numpy())
+        return (xt @ self.v["true"] + self.b["true"]).numpy()
+
+    def _weak_logits(self, feats_weak) -> np.ndarray:
+        return (torch.as_tensor(feats_weak, dtype=torch.float64) @ self.v["weak"]
+                + self.b["weak"]).numpy()
+
+    def supervisor_accuracy(self, feats_weak, feats_true, regions: np.ndarray,
+                            said: np.ndarray) -> dict[int, tuple[float, float, float]]:
+        """The mistake model's estimate of the supervisor's accuracy per region."""
+        if self.mistakes is None:
+            return {}
+        with torch.no_grad(), _one_thread():
+            return self.mistakes.supervisor_accuracy(
+                self._weak_logits(feats_weak), np.asarray(regions),
+                np.asarray(feats_true, np.float64), said)
+
+    def truth_sd(self, feats_weak: np.ndarray, feats_true: np.ndarray,
+                 regions: np.ndarray | None = None) -> np.ndarray | None:
+        """Posterior sd of the truth logit (the mistake model's); None for other methods."""
+        if self.mistakes is None:
+            return None
+        with torch.no_grad(), _one_thread():
+            z = self._weak_logits(feats_weak)
+            regions = -np.ones(len(z), int) if regions is None else np.asarray(regions)
+            return self.mistakes.logit_sd(z, regions, np.asarray(feats_true, np.float64))
+
+    def predict(self, feats_weak: np.ndarray, feats_true: np.ndarray,
+                regions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """P(label 1) of the weak head and of the truth head."""
         with torch.no_grad(), _one_thread():
-            return (torch.sigmoid(self.logits("weak", feats_weak)).numpy(),
-                    torch.sigmoid(self.logits("true", feats_true)).numpy())
+            zw = torch.as_tensor(feats_weak, dtype=torch.float64) @ self.v["weak"] + self.b["weak"]
+            zt = self.truth_logits(feats_weak, feats_true, regions)
+            return (torch.sigmoid(zw).numpy().astype(np.float32),
+                    (1 / (1 + np.exp(-zt))).astype(np.float32))
 
     def save(self, path: str | Path) -> None:
+        extra = {} if self.mistakes is None else self.mistakes.state()
         np.savez(path, **{f"v_{h}": self.v[h].numpy() for h in self.v},
-                 **{f"b_{h}": self.b[h].numpy() for h in self.b})
+                 **{f"b_{h}": self.b[h].numpy() for h in self.b},
+                 method=np.array(self.method), **extra)
 
     @classmethod
     def load(cls, path: str | Path) -> "ProbeHeads":
         data = np.load(path)
-        if "direction" in data:
-            raise ValueError(f"{path}: probe heads of an older w2s (anchored at the prompted "
-                             "prior, on other features); start a new campaign")
+        if "direction" in data or "method" not in data:
+            raise ValueError(f"{path}: probe heads of an older w2s (trained otherwise); "
+                             "start a new campaign")
         heads = cls(len(data["v_true"]))
         for h in ("weak", "true"):
-            heads.v[h] = torch.tensor(data[f"v_{h}"])
-            heads.b[h] = torch.tensor(data[f"b_{h}"])
+            heads.v[h] = torch.tensor(data[f"v_{h}"], dtype=torch.float64)
+            heads.b[h] = torch.tensor(data[f"b_{h}"], dtype=torch.float64)
+        heads.method = str(data["method"])
+        if "mistake_mean" in data:
+            heads.mistakes = MistakeModel.from_state(data)
         return heads

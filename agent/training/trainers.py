@@ -63,6 +63,15 @@ class ProbeTrainer:
         self.feats = {"train": {h.value: f[:n] for h in HEADS},
                       "test": {h.value: f[n:] for h in HEADS}}
         self.models = models
+        # the mistake model's regions: the training items' categories
+        self.region_names = sorted({i.category for i in train if i.category})
+        self.groups = np.array([i.group_id or i.id for i in train])
+        self.regions = {"train": self.regions_of(train), "test": self.regions_of(test)}
+
+    def regions_of(self, items: Sequence[Item]) -> np.ndarray:
+        """Region index per item; -1 for a category no training item has."""
+        index = {c: k for k, c in enumerate(self.region_names)}
+        return np.array([index.get(i.category, -1) for i in items], int)
 
     def _standardize(self, f: np.ndarray, own: bool = False) -> np.ndarray:
         """own: by the prompts' own statistics. Another template (a negated or reworded
@@ -79,14 +88,18 @@ class ProbeTrainer:
         return np.log(p) - np.log1p(-p)
 
     def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
-            version: str) -> None:
+            version: str) -> dict:
+        """Train and save both heads; returns what was chosen on the way (the Cs)."""
         f = self.feats["train"]
-        heads = ProbeHeads(f["true"].shape[1]).fit(f["weak"][rows], f["true"][rows], targets,
-                                                   gold, cfg, self._consistency(rows, cfg))
+        heads = ProbeHeads(f["true"].shape[1]).fit(
+            f["weak"][rows], f["true"][rows], targets, gold, cfg, self._consistency(rows, cfg),
+            groups=self.groups[rows], regions=self.regions["train"][rows],
+            n_regions=len(self.region_names))
         self.models.mkdir(parents=True, exist_ok=True)
         tmp = self._path(version).with_suffix(".partial.npz")
         heads.save(tmp)
         tmp.rename(self._path(version))
+        return heads.chosen
 
     def _heads(self, version: str | None) -> ProbeHeads:
         """version None: untrained heads (P = 0.5 everywhere); the prompted student's
@@ -98,7 +111,26 @@ class ProbeTrainer:
     def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
         """(weak head, truth head) P(label 1)."""
         f = self.feats[split]
-        return self._heads(version).predict(f["weak"], f["true"])
+        return self._heads(version).predict(f["weak"], f["true"], self.regions[split])
+
+    def truth_sd(self, version: str | None, split: Split) -> np.ndarray | None:
+        """Posterior sd of the truth logit where the truth head has one (mistake model)."""
+        if version is None:
+            return None
+        f = self.feats[split]
+        return self._heads(version).truth_sd(f["weak"], f["true"], self.regions[split])
+
+    def supervisor_accuracy(self, version: str | None, split: Split, rows: np.ndarray,
+                            said: np.ndarray) -> dict[str, tuple[float, float, float]]:
+        """The mistake model's estimate of the supervisor's accuracy per category on these
+        rows, whose weak labels are `said`: {category: (estimate, low, high)}."""
+        if version is None:
+            return {}
+        f = self.feats[split]
+        est = self._heads(version).supervisor_accuracy(
+            f["weak"][rows], f["true"][rows], self.regions[split][rows], said)
+        names = [*self.region_names, "(other)"]
+        return {names[r]: v for r, v in est.items()}
 
     def _consistency(self, rows: np.ndarray, cfg: TrainConfig) -> ConsistencyData | None:
         if not cfg.consistency:
@@ -115,11 +147,13 @@ class ProbeTrainer:
                 self.cache, self.say, self.track, keep_open=True), own=True)
         return ConsistencyData(groups, negated)
 
-    def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
-        """The truth head applied to other prompts (check variants): P(label 1)."""
+    def predict_prompts(self, version: str | None, prompts: list[str],
+                        items: Sequence[Item]) -> np.ndarray:
+        """The truth head applied to other prompts of these items (check variants):
+        P(label 1)."""
         f = self._standardize(prompt_features(self.features_student, prompts, self.cache,
                                               self.say, self.track, keep_open=True), own=True)
-        return self._heads(version).predict(f, f)[1]
+        return self._heads(version).predict(f, f, self.regions_of(items))[1]
 
     def _path(self, version: str) -> Path:
         return self.models / f"{version.replace(':', '-')}.npz"
@@ -151,13 +185,14 @@ class LoraTrainer:
         _, p = self.predict(None, "test")
         return np.log(p) - np.log1p(-p)
 
-    def fit(self, rows, targets, gold, cfg: TrainConfig, version: str) -> None:
+    def fit(self, rows, targets, gold, cfg: TrainConfig, version: str) -> dict:
         items = [self.items["train"][k] for k in rows]
         self.say(f"LoRA {version}: {len(items)} items x 2 heads")
         train_lora(self.student.model_dir,
                    self.student.prompts(items, self.dataset, [Head.weak]),
                    self.student.prompts(items, self.dataset, [Head.true]),
                    targets, gold, self.student.prompter.label_ids, cfg, self._path(version))
+        return {}
 
     def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
         self._activate(version)
@@ -177,7 +212,14 @@ class LoraTrainer:
         self.loaded.add(name)
         self.student.use_model(name)
 
-    def predict_prompts(self, version: str | None, prompts: list[str]) -> np.ndarray:
+    def truth_sd(self, version: str | None, split: Split) -> None:
+        return None
+
+    def supervisor_accuracy(self, version, split, rows, said) -> dict:
+        return {}
+
+    def predict_prompts(self, version: str | None, prompts: list[str],
+                        items: Sequence[Item]) -> np.ndarray:
         self._activate(version)
         logprobs = collect(self.student.engine.label_logprobs(prompts, self.student.prompter.label_ids),
                            len(prompts), 2)

@@ -32,7 +32,7 @@ checks:
   - {{name: negation}}
   - {{name: option-group}}
   - {{name: plausibility, params: {{sample: 2, max_new_tokens: 16}}}}
-train: {{consistency: [negation], probe_epochs: 10}}
+train: {{consistency: [negation]}}
 oracles:
   - {{name: weak-model, role: weak, params: {{model: tfidf}}}}
   - {{name: ground-truth, role: gold, budget: 6}}

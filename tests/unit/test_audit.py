@@ -92,7 +92,7 @@ def test_figures_match_the_hand_computed_values(log):
     assert r0["acc"] == pytest.approx(r0["logged_acc"]) and r1["acc"] == pytest.approx(r1["logged_acc"])
     assert r0["acc_held_out"] == 0.5 and r1["acc_held_out"] == 1.0
     assert r0["pgr"] == 0.0 and r1["pgr"] == pytest.approx(1.0)
-    assert r1["pgr_lo"] <= r1["pgr"] <= r1["pgr_hi"]
+    assert r1["pgr_lo"] is None and r1["pgr_hi"] is None  # a one-item gap is not surely one
     assert (r0["agreement"], r0["agreement_supervisor_right"], r0["agreement_supervisor_wrong"]) \
         == (1.0, 1.0, 1.0)
     assert r1["agreement"] == pytest.approx(5 / 6)

@@ -29,7 +29,7 @@ class StubTrainer:
     def predict(self, version, split):
         return np.zeros(len(self.p_head)), np.array(self.p_head)
 
-    def predict_prompts(self, version, prompts):
+    def predict_prompts(self, version, prompts, items):
         out = []
         for prompt in prompts:
             name = ("negated" if "correct answer to it be no" in prompt else

@@ -36,7 +36,7 @@ def test_option_group_term_makes_groups_coherent():
         p = heads.predict(feats, feats)[1]
         return np.mean([group_score(p[groups == g])[0] for g in range(n // 2)])
 
-    plain = violation(TrainConfig(loss="xent", probe_epochs=20))
-    coherent = violation(TrainConfig(loss="xent", probe_epochs=20, consistency=["option-group"],
+    plain = violation(TrainConfig(loss="xent", probe_c=0.1))
+    coherent = violation(TrainConfig(loss="xent", probe_c=0.1, consistency=["option-group"],
                                      consistency_weight=5.0))
     assert coherent < plain / 2

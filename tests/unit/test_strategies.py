@@ -83,3 +83,36 @@ def test_stopping_criteria():
     flat = CampaignState(campaign_id="c", estimates=[0.7, 0.8, 0.801, 0.8005, 0.8])
     assert make_stopping("plateau", {"patience": 3, "delta": 0.002}).reason(flat)
     assert make_stopping("plateau", {"patience": 4, "delta": 0.002}).reason(flat) is None
+
+
+def test_mistake_uncertainty_wants_the_unsure_posterior_not_the_unsure_item():
+    p_true = np.array([0.5, 0.5, 0.95, 0.95])
+    sd = np.array([0.01, 3.0, 0.01, 3.0])  # sure it is a coin flip / unsure of everything
+    s = make_strategy("mistake-uncertainty").score(pool(p_true=p_true, truth_sd=sd))
+    assert np.argmax(s) == 1 and s[0] < 1e-3 and s[2] < 1e-3 and s[3] > s[0]
+    # no posterior: the truth head's entropy
+    assert np.argmax(make_strategy("mistake-uncertainty").score(pool())) == 1
+
+
+def test_coverage_first_covers_each_region_and_weak_label_on_typical_items():
+    rng = np.random.default_rng(0)
+    n = 80
+    cats = np.array(["a", "b"] * (n // 2))
+    weak = (np.arange(n) % 4 < 2).astype(float)  # both labels in both categories
+    feats = rng.normal(size=(n, 5))
+    cell = np.flatnonzero(np.arange(n) % 4 == 3)  # category b, weak label 0
+    feats[cell[:8]] = 0.05 * rng.normal(size=(8, 5))  # a dense clump...
+    feats[7] = 0.0  # ...around item 7: its cell's most typical item
+    view = pool(p_weak=weak, p_true=np.full(n, 0.5), weak_labels=weak, categories=cats,
+                features=feats, has_gold=np.zeros(n, bool))
+    strategy = make_strategy("coverage-first")
+    s = strategy.score(view)
+    top = np.argsort(-s)[:4]
+    assert {(cats[k], weak[k]) for k in top} == {("a", 1.0), ("b", 1.0), ("a", 0.0), ("b", 0.0)}
+    assert 7 in top
+    # once every cell has gold, the next strategy decides
+    has = np.zeros(n, bool)
+    has[top] = True
+    after = strategy.score(pool(p_weak=weak, p_true=np.full(n, 0.5), weak_labels=weak,
+                                categories=cats, features=feats, has_gold=has))
+    assert after.max() < 1
