@@ -40,8 +40,9 @@ class CampaignConfig(BaseModel):
     oracles: list[CampaignOracle] = [
         CampaignOracle(name="weak-model", role="weak", cost=0.0, params={"model": "tfidf"}),
         CampaignOracle(name="ground-truth", role="gold", cost=1.0, budget=50)]
-    strategy: Named = Named(name="supervisor-error")
-    diversity: Literal["none", "category", "kcenter"] = "category"
+    # the best measured with the mistake model (bench/gold_efficiency.py, built-in task)
+    strategy: Named = Named(name="entropy")
+    diversity: Literal["none", "category", "kcenter"] = "none"
     batch_size: int = Field(default=10, ge=1)  # gold labels per round
     stopping: list[Named] = [Named(name="budget"), Named(name="plateau"),
                              Named(name="max-rounds", params={"rounds": 10})]

@@ -17,9 +17,10 @@ RETIRED = ("batch_size", "probe_epochs", "probe_lr", "probe_l2")
 class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: Literal["probe", "lora"] = "probe"
-    # how the truth head is made (see probe.py): the loss on weak labels plus gold
-    # (mixed), the gold alone, or the weak head corrected by a model of its mistakes
-    method: Literal["mixed", "gold-only", "mistake-model"] = "mixed"
+    # how the truth head is made (see probe.py): the weak head corrected by a model of
+    # the supervisor's mistakes fit on gold, the loss on weak labels plus gold (mixed;
+    # LoRA mode's default), or the gold alone
+    method: Literal["mistake-model", "mixed", "gold-only"] = "mistake-model"
     loss: str = "logconf"  # truth-head loss on weak labels: xent | logconf | entropy | window
     losses: LossConfig = LossConfig()
     mistakes: MistakeConfig = MistakeConfig()
@@ -52,13 +53,23 @@ class TrainConfig(BaseModel):
 
     @model_validator(mode="after")
     def _mode_can_honour(self) -> "TrainConfig":
+        """The default method gives way to what the rest asks for (LoRA, consistency
+        terms: both train the truth head with the objective); a method set explicitly
+        that cannot honour them is refused."""
+        if self.consistency and self.method != "mixed":
+            if "method" in self.model_fields_set:
+                raise ValueError(f"consistency: the terms shape the truth head's training, "
+                                 f"which method {self.method!r} does not do; set method = 'mixed'")
+            self.method = "mixed"
         if self.mode == "lora":
             if self.consistency:
                 raise ValueError("consistency: the terms train probe heads; LoRA mode "
                                  "cannot use them (set mode = 'probe')")
             if self.method == "mistake-model":
-                raise ValueError("method: the mistake model reads probe features; LoRA "
-                                 "mode offers mixed and gold-only")
+                if "method" in self.model_fields_set:
+                    raise ValueError("method: the mistake model reads probe features; LoRA "
+                                     "mode offers mixed and gold-only")
+                self.method = "mixed"
             if self.probe_c is not None:
                 raise ValueError("probe_c: LoRA mode trains no probe")
         return self

@@ -39,7 +39,7 @@ class MistakeConfig(BaseModel):
     tune: bool = True
 
 
-GRID = [(r, f) for r in (0.5, 1.0, 2.0) for f in (1.0, 3.0, 6.0, 10.0)]
+GRID = [(r, f) for r in (0.5, 1.0, 2.0, 4.0) for f in (3.0, 6.0, 10.0)]
 
 
 class MistakeModel:

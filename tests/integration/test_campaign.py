@@ -235,6 +235,7 @@ def test_the_quick_start_runs_a_campaign_by_dataset_name(tmp_path, chromium_page
     # the audit of that campaign, from the log alone: tables, PNGs, an HTML report
     shown = w2s(ws, "audit", "quick").stdout
     assert "per round" in shown and "PGR" in shown and "report:" in shown
+    assert "the supervisor as the student learned it" in " ".join(shown.split())
     figures = json.loads(w2s(ws, "audit", "quick", "--json").stdout)
     assert figures == json.loads(w2s(ws, "audit", "quick", "--json").stdout)  # reproducible
     assert figures["reference"] == "exp-quick-reference"
@@ -243,6 +244,10 @@ def test_the_quick_start_runs_a_campaign_by_dataset_name(tmp_path, chromium_page
                              "AND name = 'acc:true' AND scope = 'test'"))
     assert {r["round"]: r["acc"] for r in figures["rounds"]} == pytest.approx(printed)
     weak, ceiling = (figures["methods"][m]["acc"] for m in ("weak", "ceiling"))
+    # the mistake model's view of the supervisor, per category, beside the truth
+    assert {m["region"] for m in figures["mistakes"]} == set(
+        c["category"] for c in figures["categories"])
+    assert all(0 <= m["lo"] <= m["estimate"] <= m["hi"] <= 1 for m in figures["mistakes"])
     for r in figures["rounds"]:  # PGR between the reference run's floor and ceiling
         if ceiling > weak:
             assert r["pgr"] == pytest.approx((r["acc"] - weak) / (ceiling - weak), abs=1e-3)

@@ -41,7 +41,7 @@ def test_an_inverted_region_is_learned_from_a_handful_of_gold():
     right = (model.logits(z[rest], regions[rest], x[rest]) > 0) == truth[rest]
     assert right[regions[rest] == 2].mean() > 0.95
     assert right.mean() > 0.95  # against 2/3 for the supervisor
-    assert model.config.region_sd == 2.0  # the evidence chose a loose region prior
+    assert model.config.region_sd >= 2.0  # the evidence chose a loose region prior
 
 
 def test_a_supervisor_that_is_right_is_left_alone():
@@ -87,7 +87,8 @@ def test_the_posterior_is_surest_where_the_gold_is():
     flip = 0.5 * (1 + np.vectorize(erf)(-np.sign(z) * model.logits(z, regions, x) / sd / np.sqrt(2)))
     assert flip[regions == 2].mean() > 1.25 * max(flip[regions == r].mean() for r in (0, 1))
     draws = model.draws(z[:40], regions[:40], x[:40], 4000, seed=0)
-    assert draws.mean(0) == pytest.approx(model.logits(z[:40], regions[:40], x[:40]), abs=0.3)
+    err = np.abs(draws.mean(0) - model.logits(z[:40], regions[:40], x[:40]))
+    assert (err < 5 * sd[:40] / np.sqrt(4000)).all()
     assert draws.std(0) == pytest.approx(sd[:40], rel=0.1)
 
 
