@@ -26,7 +26,7 @@ def sorted_task(n=600, d=40, seed=0):
 def test_same_fit_as_scikit_learn_at_a_given_c():
     x, y, _ = sorted_task(300)
     heads = ProbeHeads(x.shape[1]).fit(x, x, y.astype(float), -np.ones(len(y)),
-                                       TrainConfig(loss="xent", probe_c=0.1))
+                                       TrainConfig(loss="xent", method="mixed", probe_c=0.1))
     lr = LogisticRegression(C=0.1, max_iter=5000, tol=1e-8).fit(x, y)
     assert heads.v["true"].numpy() == pytest.approx(lr.coef_[0], abs=2e-3)
     assert float(heads.b["true"]) == pytest.approx(lr.intercept_[0], abs=2e-3)
@@ -37,7 +37,7 @@ def test_the_ceiling_matches_a_tuned_logistic_regression():
     x, y, cats = sorted_task(900, seed=1)
     train, test = np.arange(600), np.arange(600, 900)
     heads = ProbeHeads(x.shape[1]).fit(x[train], x[train], y[train].astype(float),
-                                       -np.ones(600), TrainConfig(loss="xent"))
+                                       -np.ones(600), TrainConfig(loss="xent", method="mixed"))
     ours = np.mean((heads.predict(x[test], x[test])[1] > 0.5) == y[test])
     sk = np.mean(tuned_logistic(x[train], y[train], grid=GRID_C).predict(x[test]) == y[test])
     assert ours >= sk - 0.01
@@ -88,10 +88,12 @@ def test_gold_cv_needs_enough_gold():
     x, y, _ = sorted_task(300)
     gold = -np.ones(300, int)
     gold[:6] = y[:6]
-    heads = ProbeHeads(x.shape[1]).fit(x, x, y.astype(float), gold, TrainConfig(loss="xent"))
+    heads = ProbeHeads(x.shape[1]).fit(x, x, y.astype(float), gold,
+                                       TrainConfig(loss="xent", method="mixed"))
     assert heads.chosen["c_true_on"] == "weak labels"
     gold[:60] = y[:60]
-    heads = ProbeHeads(x.shape[1]).fit(x, x, y.astype(float), gold, TrainConfig(loss="xent"))
+    heads = ProbeHeads(x.shape[1]).fit(x, x, y.astype(float), gold,
+                                       TrainConfig(loss="xent", method="mixed"))
     assert heads.chosen["c_true_on"] == "gold" and heads.chosen["c_true"] in GRID_C
 
 
