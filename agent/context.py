@@ -21,6 +21,7 @@ from .training.trainers import ProbeTrainer, make_trainer
 
 BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not gold purchases
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
+GOLD_ONLY = ":gold-only"  # a round's model version + this: its gold-only baseline
 
 
 def _groups(items: list[Item]) -> dict[str, list[int]]:

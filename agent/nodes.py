@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from w2s.oracles import ask, crashpoint
 from w2s.store import Metric, Prediction, TrainingRound
 
-from .context import BULK, MISTAKES, Context
+from .context import BULK, GOLD_ONLY, MISTAKES, Context
 from .evaluate import all_have_gold, correct
 from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
@@ -74,6 +74,9 @@ def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     ctx.say(f"round {state.round}: training on {len(rows)} weak and "
             f"{int((gold_arr >= 0).sum())} gold labels")
     chosen = ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version)
+    if baseline(ctx, int((gold_arr >= 0).sum())):  # the same student on the bought gold alone
+        ctx.trainer.fit(np.array(rows), targets, gold_arr,
+                        cfg.model_copy(update={"method": "gold-only"}), version + GOLD_ONLY)
     ctx.store.write([TrainingRound(
         campaign_id=ctx.campaign_id, round=state.round, loss=cfg.loss, n_weak=len(weak),
         n_gold=int((gold_arr >= 0).sum()), model_version=version, started_at=started,
@@ -90,6 +93,12 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
     p_weak, p_true = ctx.predict(state.model_version, "test")
     ctx.store.write(_predictions(ctx, state, ctx.test, p_weak, p_true))
     hits = correct(ctx.store, ctx.test, p_true)
+    gold_only = None
+    if baseline(ctx, len(ctx.labels("gold"))):
+        _, p = ctx.trainer.predict(state.model_version + GOLD_ONLY, "test")
+        ctx.store.write(_predictions(ctx, state, ctx.test, p, p, state.model_version + GOLD_ONLY,
+                                     heads=("true",)))
+        gold_only = correct(ctx.store, ctx.test, p)
     weak_hits = correct(ctx.store, ctx.test, p_weak)
     held = np.array([i.category in ctx.config.held_out for i in ctx.test])
     _, pool_true = ctx.predict(state.model_version, "train")
@@ -98,6 +107,7 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
     metrics = {("acc:true", "test"): _mean(hits[~held]),
                ("acc:weak-head", "test"): _mean(weak_hits[~held]),
                ("acc:true", "held-out"): _mean(hits[held]),
+               ("acc:gold-only", "test"): None if gold_only is None else _mean(gold_only[~held]),
                ("est_acc", "pool"): estimate,
                ("gold_labels", "spend"): float(state.gold_spent),
                ("cost", "spend"): ctx.cost()}
@@ -200,8 +210,17 @@ def _mean(x: np.ndarray) -> float | None:
     return None if len(x) == 0 or np.isnan(x).all() else float(np.nanmean(x))
 
 
-def _predictions(ctx: Context, state: CampaignState, items, p_weak, p_true) -> list[Prediction]:
-    version = state.model_version or "prompted"
+def baseline(ctx: Context, n_gold: int) -> bool:
+    """Whether this round also fits the gold-only baseline: probe mode (cheap there),
+    another method, and some gold bought."""
+    train = ctx.config.train
+    return train.mode == "probe" and train.method != "gold-only" and n_gold > 0
+
+
+def _predictions(ctx: Context, state: CampaignState, items, p_weak, p_true,
+                 version: str | None = None, heads=("weak", "true")) -> list[Prediction]:
+    version = version or state.model_version or "prompted"
     return [Prediction(campaign_id=ctx.campaign_id, round=state.round, item_id=i.id, head=h,
                        prob=float(np.clip(p, 0, 1)), model_version=version)
-            for i, pw, pt in zip(items, p_weak, p_true) for h, p in (("weak", pw), ("true", pt))]
+            for i, pw, pt in zip(items, p_weak, p_true) for h, p in (("weak", pw), ("true", pt))
+            if h in heads]

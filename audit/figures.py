@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
-from w2s.agent.context import BULK, MISTAKES, WEAK_TRAINING
+from w2s.agent.context import BULK, GOLD_ONLY, MISTAKES, WEAK_TRAINING
 from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
 from w2s.store import Store
@@ -182,12 +182,19 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
                "acc_held_out": (_scores(true_head, test, test.held_out, floor, ceiling)["acc"]
                                 if test.held_out.any() else None),
                "spend": spend, "checks": _checks(store, campaign_id, version),
-               "logged_acc": logged.get((r, "acc:true", "test"))}
+               "logged_acc": logged.get((r, "acc:true", "test")),
+               # the same student on this round's gold alone (probe mode)
+               "acc_gold_only": _scores(_hard(_test_predictions(
+                   store, campaign_id, version + GOLD_ONLY), ids), test, supervised,
+                   None, None)["acc"]}
         per_round.append(row)
     final = per_round[-1]
     methods["campaign r0 (no gold)"] = _hard(preds[rounds[0][0]], ids)
     if final["round"] != rounds[0][0]:
         methods[f"campaign r{final['round']}"] = _hard(preds[final["round"]], ids)
+        gold_only = _test_predictions(store, campaign_id, final["model_version"] + GOLD_ONLY)
+        if gold_only:
+            methods[f"gold-only r{final['round']}"] = _hard(gold_only, ids)
 
     grid = []
     for cat in sorted(set(test.categories)):

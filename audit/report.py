@@ -39,9 +39,11 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
            f"; no PGR: the ceiling ({f3(ceiling)}) does not beat the supervisor ({f3(weak)}) here"
            if weak is not None and ceiling is not None and ceiling <= weak else "")
     out = [("accuracy per round (test items; gold used for evaluation only" + why + ")",
-            ["round", "gold", "cost", "truth head", "weak head", "held-out", "PGR [95% CI]"],
+            ["round", "gold", "cost", "truth head", "weak head", "gold-only", "held-out",
+             "PGR [95% CI]"],
             [[str(r["round"]), str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]),
-              f3(r["acc_weak_head"]), f3(r["acc_held_out"]), pgr_text(r)] for r in rounds]),
+              f3(r["acc_weak_head"]), f3(r.get("acc_gold_only")), f3(r["acc_held_out"]),
+              pgr_text(r)] for r in rounds]),
            ("agreement with the supervisor per round (truth head, supervised categories)",
             ["round", "agrees", "… where the supervisor is right", "… where it is wrong"],
             [[str(r["round"]), f3(r["agreement"]), f3(r["agreement_supervisor_right"]),
