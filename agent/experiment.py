@@ -217,9 +217,10 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
                                     stacked[CEILING][:, keep], config.n_boot)
     summary = [Metric(campaign_id=exp_id, round=0, name=f"acc:{m}", scope="summary", value=v)
                for m, v in result.accuracy.items()]
-    for m, (point, lo, hi) in result.pgr.items():
+    for m, (point, lo, hi) in result.pgr.items():  # undefined ones (NaN) are not logged
         summary += [Metric(campaign_id=exp_id, round=0, name=f"{k}:{m}", scope="summary",
-                           value=v) for k, v in (("pgr", point), ("pgr_lo", lo), ("pgr_hi", hi))]
+                           value=v) for k, v in (("pgr", point), ("pgr_lo", lo), ("pgr_hi", hi))
+                    if np.isfinite(v)]
     result.seconds = time.monotonic() - started
     summary.append(Metric(campaign_id=exp_id, round=0, name="seconds", scope="summary",
                           value=result.seconds))
