@@ -22,6 +22,7 @@ use no gold (Burns et al.'s runs), so their row is the same at every budget.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def run_setting(store, trainer, dataset, train, test, weak_name, seed, args):
     acc["ceiling"] = float(np.mean((trainer.predict(f"{tag}:ceiling", "test")[1] > 0.5) == y_test))
 
     n_pool = len(pool)
-    budgets = sorted({round(b / 100 * n_pool) for b in args.budgets})
+    # keyed by the share asked for: pools differ a little by seed (halves keep groups)
+    budgets = {b: round(b / 100 * n_pool) for b in args.budgets}
     step = max(1, round(n_pool / 100))
     features = trainer.feats["train"]["true"][half_b]
     categories = np.array([i.category for i in pool])
@@ -97,33 +99,31 @@ def run_setting(store, trainer, dataset, train, test, weak_name, seed, args):
             cfg = METHODS[method].model_copy(update={"seed": seed})
             has = np.zeros(n_pool, bool)
             curve = {}
-            for k in range(max(budgets) // step + 2):
+            for k in itertools.count():
                 bought = int(has.sum())
                 gold_arr = np.where(has, y_pool, -1)
                 version = f"{tag}:{method}:{strategy}:{bought}"
                 trainer.fit(half_b, w, -np.ones(n_pool, int) if method in NO_GOLD else gold_arr,
                             cfg, version)
                 p_weak, p_true = trainer.predict(version, "train")
-                for b in budgets:
-                    if b not in curve and bought >= b:
-                        curve[b] = float(np.mean(
-                            (trainer.predict(version, "test")[1] > 0.5) == y_test))
-                if len(curve) == len(budgets) or method in NO_GOLD:
+                hit = float(np.mean((trainer.predict(version, "test")[1] > 0.5) == y_test))
+                if method in NO_GOLD:  # Burns et al.'s runs: no gold, one accuracy
+                    curve = dict.fromkeys(budgets, hit)
+                    break
+                curve.update({b: hit for b, n in budgets.items() if b not in curve and bought >= n})
+                if len(curve) == len(budgets):
                     break
                 sd = trainer.truth_sd(version, "train")
                 view = PoolView(p_weak=p_weak[half_b], p_true=p_true[half_b], weak_labels=w,
                                 categories=categories, features=features,
                                 rng=np.random.default_rng([seed, k]), has_gold=has,
                                 truth_sd=None if sd is None else sd[half_b])
-                target = min(b for b in budgets if b > bought)
-                take = min(step, target - bought)
+                take = min(step, min(n for n in budgets.values() if n > bought) - bought)
                 chosen = pick(make_strategy(strategy).score(view), np.flatnonzero(~has), take,
                               "none", categories, features)
                 has[chosen] = True
-            if method in NO_GOLD:
-                curve = {b: curve[0] for b in budgets}
             curves[method, strategy] = curve
-    return curves, acc, budgets
+    return curves, acc, list(budgets.values())
 
 
 def interval(values: list[float]) -> tuple[float, float, float]:
@@ -182,18 +182,18 @@ def main() -> None:
 
 
 def table(results, args, seconds: float) -> Table:
-    first = next(iter(results.values()))[0][2]
+    first = next(iter(results.values()))[0][2]  # seed 0's label counts, for the header
     t = Table(title=f"gold efficiency: truth-head accuracy and PGR [95% CI over {args.seeds} "
                     f"seeds] by gold budget (% of the pool, labels); {seconds:.0f} s")
     for col in ["task", "supervisor", "weak", "ceiling", "method", "strategy",
                 *[f"{b:g}% ({n})" for b, n in zip(args.budgets, first)], "labels to random's final"]:
         t.add_column(col, justify="left" if col in ("task", "supervisor", "method", "strategy")
                      else "right")
+    budgets = args.budgets
     for (task, weak), runs in results.items():
-        budgets = runs[0][2]
         w, c = (np.mean([a[k] for _, a, _ in runs]) for k in ("weak", "ceiling"))
         random_final = {m: np.mean([cv[m, "random"][budgets[-1]] for cv, _, _ in runs])
-                        for m in args.methods}
+                        for m, s in runs[0][0] if s == "random"}
         for key in runs[0][0]:
             cells = []
             for b in budgets:
@@ -202,9 +202,11 @@ def table(results, args, seconds: float) -> Table:
                 mean, _, _ = interval(accs)
                 cells.append(f"{mean:.3f} {pgr_text(*interval(pgrs))}")
             means = [np.mean([cv[key][b] for cv, _, _ in runs]) for b in budgets]
-            reach = next((b for b, m in zip(budgets, means) if m >= random_final[key[0]]), None)
+            final = random_final.get(key[0])
+            reach = None if final is None else next(
+                (b for b, m in zip(budgets, means) if m >= final), None)
             t.add_row(task, weak, f"{w:.3f}", f"{c:.3f}", *key, *cells,
-                      "–" if reach is None else f"{reach} of {budgets[-1]}")
+                      "–" if reach is None else f"{reach:g}% (random: {budgets[-1]:g}%)")
     return t
 
 
@@ -216,13 +218,14 @@ def plot(results, path: str) -> None:
     n = len(results)
     fig, axes = plt.subplots(1, n, figsize=(5 * n, 4), squeeze=False)
     for ax, ((task, weak), runs) in zip(axes[0], results.items()):
-        budgets = runs[0][2]
+        budgets = list(runs[0][0][next(iter(runs[0][0]))])  # the shares asked for
         for key in runs[0][0]:
-            pgrs = [[pgr(a["weak"], cv[key][b], a["ceiling"]) for b in budgets]
-                    for cv, a, _ in runs]
-            ax.plot(budgets, np.nanmean(pgrs, axis=0), marker="o", label=" / ".join(key))
-        ax.axhline(0, color="grey", lw=0.5)
-        ax.set(title=f"{task}, {weak}", xlabel="gold labels", ylabel="PGR")
+            accs = [[cv[key][b] for b in budgets] for cv, _, _ in runs]
+            ax.plot(budgets, np.mean(accs, axis=0), marker="o", label=" / ".join(key))
+        for name, style in (("weak", ":"), ("ceiling", "--")):
+            ax.axhline(np.mean([a[name] for _, a, _ in runs]), color="grey", ls=style, lw=1)
+        ax.set(title=f"{task}, {weak}", xlabel="gold labels (% of the pool)",
+               ylabel="truth-head accuracy (dotted: supervisor, dashed: ceiling)")
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
