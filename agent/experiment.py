@@ -52,8 +52,18 @@ class ExperimentConfig(BaseModel):
     losses: list[str] = ["xent", "logconf"]
     n_boot: int = Field(default=1000, ge=10)
     sampling: Literal["groups"] = SAMPLING  # logged, so a reference is never a run drawn otherwise
-    train: TrainConfig = TrainConfig()
+    # Burns et al.'s runs: the truth head learns from its targets alone (method mixed)
+    train: TrainConfig = TrainConfig(method="mixed")
     student: StudentConfig = StudentConfig()
+
+    @field_validator("train")
+    @classmethod
+    def _mixed(cls, train: TrainConfig) -> TrainConfig:
+        if train.method != "mixed":
+            raise ValueError(f"method {train.method!r}: an experiment trains each method "
+                             "from its targets alone (mixed); the mistake model is a "
+                             "campaign's, for it needs bought gold")
+        return train
 
     @field_validator("losses")
     @classmethod

@@ -44,8 +44,7 @@ class Entropy(Strategy):
     name = "entropy"
 
     def score(self, pool):
-        p = np.clip(pool.p_true, 1e-7, 1 - 1e-7)
-        return -(p * np.log(p) + (1 - p) * np.log1p(-p))
+        return _entropy(np.clip(pool.p_true, 1e-7, 1 - 1e-7))
 
 
 class Margin(Strategy):
@@ -232,8 +231,7 @@ def pick(scores: np.ndarray, candidates: np.ndarray, k: int, diversity: str,
         if features is None:
             raise ValueError("kcenter diversity needs student features (probe mode)")
         top = order[:5 * k]
-        x = features[top]
-        x = (x - x.mean(0)) / (x.std(0) + 1e-6)
+        x = _standard(features[top])
         chosen = [0]
         dist = np.linalg.norm(x - x[0], axis=1)
         while len(chosen) < k:

@@ -18,6 +18,7 @@ import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
 from w2s.agent.context import BULK, GOLD_ONLY, MISTAKES, WEAK_TRAINING
+from w2s.agent.training.trainers import OTHER
 from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
 from w2s.store import Store
@@ -241,8 +242,11 @@ def _mistakes(logged: dict, round: int, test: TestSet) -> list[dict]:
             kind, region = name.split(":", 1)
             est.setdefault(region, {})[kind] = v
     out = []
+    named = [r for r in est if r != OTHER]
     for region, e in sorted(est.items()):
-        m = (test.categories == region) & (test.supervisor >= 0) & (test.gold >= 0)
+        inside = (np.isin(test.categories, named, invert=True) if region == OTHER
+                  else test.categories == region)
+        m = inside & (test.supervisor >= 0) & (test.gold >= 0)
         out.append({"region": region, "estimate": e.get("supervisor_acc"),
                     "lo": e.get("supervisor_acc_lo"), "hi": e.get("supervisor_acc_hi"),
                     "true": _rate((test.supervisor[m] == test.gold[m]).astype(float)),

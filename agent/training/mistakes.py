@@ -29,7 +29,7 @@ class MistakeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slope_sd: float = Field(default=1.0, gt=0)  # prior sd of a0 around 1 and b0 around 0
     region_sd: float = Field(default=0.5, ge=0)  # prior sd of a region's own a_r and b_r
-    # prior sd of u.x * z and of w.x for a typical item (logit units). On the built-in
+    # prior sd of w.x and of u.x for a typical item (logit units; u.x multiplies z). On the built-in
     # task, 1 learned too slowly and 6-10 did best from 20 gold labels on (the
     # gold-efficiency bench); region terms looser than 0.5 overfit two labels a region
     feature_sd: float = Field(default=6.0, ge=0)
@@ -130,28 +130,31 @@ class MistakeModel:
     def logits(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray) -> np.ndarray:
         return self.design(z, regions, x) @ self.mean
 
+    def _through_gold(self, design: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Woodbury's pieces for rows `design`: (cross [m, n_gold], inner^-1 cross.T); the
+        posterior covariance is the prior's minus cross @ that. None without gold."""
+        if self._gold is None:
+            return None
+        lam_inv = 1 / self.prior_precision()
+        gold_design, w = self._gold
+        cross = (design * lam_inv) @ gold_design.T
+        inner = np.diag(1 / np.maximum(w, 1e-12)) + (gold_design * lam_inv) @ gold_design.T
+        return cross, np.linalg.solve(inner, cross.T)
+
     def covariance(self, design: np.ndarray) -> np.ndarray:
         """Posterior covariance of the logits design @ theta (Laplace approximation),
         through the gold items (Woodbury): cheap when gold is scarce."""
-        lam_inv = 1 / self.prior_precision()
-        prior = (design * lam_inv) @ design.T
-        if self._gold is None:
-            return prior
-        gold_design, w = self._gold
-        cross = (design * lam_inv) @ gold_design.T  # [m, n_gold]
-        inner = np.diag(1 / np.maximum(w, 1e-12)) + (gold_design * lam_inv) @ gold_design.T
-        return prior - cross @ np.linalg.solve(inner, cross.T)
+        prior = (design / self.prior_precision()) @ design.T
+        parts = self._through_gold(design)
+        return prior if parts is None else prior - parts[0] @ parts[1]
 
     def logit_sd(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Posterior sd of each item's truth logit (row by row: no m x m matrix)."""
         design = self.design(z, regions, x)
-        lam_inv = 1 / self.prior_precision()
-        var = (design ** 2 * lam_inv).sum(1)
-        if self._gold is not None:
-            gold_design, w = self._gold
-            cross = (design * lam_inv) @ gold_design.T
-            inner = np.diag(1 / np.maximum(w, 1e-12)) + (gold_design * lam_inv) @ gold_design.T
-            var -= np.einsum("mn,nm->m", cross, np.linalg.solve(inner, cross.T))
+        var = (design ** 2 / self.prior_precision()).sum(1)
+        parts = self._through_gold(design)
+        if parts is not None:
+            var -= np.einsum("mn,nm->m", *parts)
         return np.sqrt(np.maximum(var, 0))
 
     def draws(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray, n: int,

@@ -36,12 +36,16 @@ MIN_GOLD_CV = 10  # fewer gold labels than this (or < 2 of a class): no CV on go
 
 @contextmanager
 def _one_thread():
-    """Probe heads are small; one thread makes every float reduction happen in the
-    same order in every process, so a resumed campaign retrains bit for bit."""
+    """Probe heads are small; one thread (torch's and the BLAS numpy calls) makes every
+    float reduction happen in the same order in every process, so a resumed campaign
+    retrains, and logs, bit for bit."""
+    from threadpoolctl import threadpool_limits
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with threadpool_limits(1):
+            yield
     finally:
         torch.set_num_threads(threads)
 
@@ -103,6 +107,10 @@ def choose_c(fit: Callable[[np.ndarray, float, Params | None], Params],
     return GRID_C[int(np.argmin(totals))]
 
 
+def _regions(regions: np.ndarray | None, n: int) -> np.ndarray:
+    return -np.ones(n, int) if regions is None else np.asarray(regions)
+
+
 def _log_loss(x: torch.Tensor, y: torch.Tensor) -> Callable[[np.ndarray, Params], float]:
     """Held-out log loss of soft targets y."""
     return lambda held, p: float(soft_xent(x[held] @ p[0] + p[1], y[held]))
@@ -158,7 +166,7 @@ class ProbeHeads:
             self.chosen = {"c_weak": c_weak, "c_true": c_true, "c_true_on": on}
             has = np.flatnonzero(g.numpy() >= 0)
             if config.method == "mistake-model":
-                self._fit_mistakes(xt, g, config, regions, n_regions)
+                self._fit_mistakes(xw, xt, g, config, regions, n_regions)
             elif config.method == "gold-only":
                 if len(has):
                     self.v["true"], self.b["true"] = _fit_xent(xt, g, has, c_true)
@@ -197,7 +205,8 @@ class ProbeHeads:
         stages = 1 if config.loss in STATIONARY else config.probe_stages
         params = None
         for stage in range(stages):
-            anchor = (torch.zeros(len(w), dtype=torch.float64) if params is None
+            # before any training the student's own view is its model of the supervisor
+            anchor = (torch.logit(w.clamp(1e-4, 1 - 1e-4)) if params is None
                       else xt @ params[0] + params[1])
 
             def loss(v, b, anchor=anchor, frac=stage / stages):
@@ -213,11 +222,11 @@ class ProbeHeads:
             params = _linear(xt.shape[1], len(w), loss, c, params)
         self.v["true"], self.b["true"] = params
 
-    def _fit_mistakes(self, xt, g, config: TrainConfig, regions, n_regions: int) -> None:
+    def _fit_mistakes(self, xw, xt, g, config: TrainConfig, regions, n_regions: int) -> None:
         gold = g.numpy()
         has = np.flatnonzero(gold >= 0)
-        regions = -np.ones(len(gold), int) if regions is None else np.asarray(regions)
-        z = self._weak_logits(xt)
+        regions = _regions(regions, len(gold))
+        z = self._weak_logits(xw)
         x = xt.numpy()
         self.mistakes = MistakeModel.tuned(config.mistakes, n_regions, z[has], regions[has],
                                            x[has], gold[has])
@@ -228,8 +237,7 @@ class ProbeHeads:
         xt = torch.as_tensor(feats_true, dtype=torch.float64)
         if self.method == "mistake-model" and self.mistakes is not None:
             z = self._weak_logits(feats_weak)
-            regions = -np.ones(len(z), int) if regions is None else np.asarray(regions)
-            return self.mistakes.logits(z, regions, xt.numpy())
+            return self.mistakes.logits(z, _regions(regions, len(z)), xt.numpy())
         return (xt @ self.v["true"] + self.b["true"]).numpy()
 
     def _weak_logits(self, feats_weak) -> np.ndarray:
@@ -253,8 +261,8 @@ class ProbeHeads:
             return None
         with torch.no_grad(), _one_thread():
             z = self._weak_logits(feats_weak)
-            regions = -np.ones(len(z), int) if regions is None else np.asarray(regions)
-            return self.mistakes.logit_sd(z, regions, np.asarray(feats_true, np.float64))
+            return self.mistakes.logit_sd(z, _regions(regions, len(z)),
+                                          np.asarray(feats_true, np.float64))
 
     def predict(self, feats_weak: np.ndarray, feats_true: np.ndarray,
                 regions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -273,7 +281,8 @@ class ProbeHeads:
 
     @classmethod
     def load(cls, path: str | Path) -> "ProbeHeads":
-        data = np.load(path)
+        with np.load(path) as npz:
+            data = {k: npz[k] for k in npz.files}
         if "direction" in data or "method" not in data:
             raise ValueError(f"{path}: probe heads of an older w2s (trained otherwise); "
                              "start a new campaign")

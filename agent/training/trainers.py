@@ -26,6 +26,7 @@ from .lora import load_adapter, train_lora
 from .probe import ProbeHeads
 
 Split = Literal["train", "test"]
+OTHER = "(no training category)"  # the mistake model's region of items outside them
 
 
 class ProbeTrainer:
@@ -129,7 +130,7 @@ class ProbeTrainer:
         f = self.feats[split]
         est = self._heads(version).supervisor_accuracy(
             f["weak"][rows], f["true"][rows], self.regions[split][rows], said)
-        names = [*self.region_names, "(other)"]
+        names = [*self.region_names, OTHER]
         return {names[r]: v for r, v in est.items()}
 
     def _consistency(self, rows: np.ndarray, cfg: TrainConfig) -> ConsistencyData | None:
