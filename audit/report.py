@@ -22,7 +22,8 @@ def signed(x: float) -> str:
     return f"{round(x, 2) + 0:+.2f}"  # + 0: no "-0.00"
 
 
-def pgr_text(s: dict) -> str:
+def pgr_cell(s: dict) -> str:
+    """A figures dict's PGR and interval (agent.evaluate.pgr_text formats bare numbers)."""
     if s.get("pgr") is None:
         return "–"
     ci = "" if s.get("pgr_lo") is None else f" [{signed(s['pgr_lo'])}, {signed(s['pgr_hi'])}]"
@@ -43,7 +44,7 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
              "PGR [95% CI]"],
             [[str(r["round"]), str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]),
               f3(r["acc_weak_head"]), f3(r.get("acc_gold_only")), f3(r["acc_held_out"]),
-              pgr_text(r)] for r in rounds]),
+              pgr_cell(r)] for r in rounds]),
            ("agreement with the supervisor per round (truth head, supervised categories)",
             ["round", "agrees", "… where the supervisor is right", "… where it is wrong"],
             [[str(r["round"]), f3(r["agreement"]), f3(r["agreement_supervisor_right"]),
@@ -55,7 +56,7 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                     ["round", "check", "checked", "violation rate (> 0.1)", "mean"], checks))
     out.append(("methods on the same test items (the reference run and the campaign)",
                 ["method", "accuracy", "PGR [95% CI]", "agrees", "… sup. right", "… sup. wrong"],
-                [[m, f3(s["acc"]), pgr_text(s), f3(s["agreement"]),
+                [[m, f3(s["acc"]), pgr_cell(s), f3(s["agreement"]),
                   f3(s["agreement_supervisor_right"]), f3(s["agreement_supervisor_wrong"])]
                  for m, s in a["methods"].items()]))
     if a["categories"]:
@@ -96,7 +97,7 @@ def compare_table(c: dict) -> tuple[str, list[str], list[list[str]]]:
         r = a["rounds"][-1]
         rows.append([a["campaign"], a["dataset"], a["strategy"], a["loss"],
                      ", ".join(a["checks"] + a["consistency"]) or "–", str(r["round"]),
-                     str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]), pgr_text(r),
+                     str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]), pgr_cell(r),
                      f3(r["acc_held_out"]), f3(r["agreement_supervisor_wrong"])])
     return ("campaigns side by side (last round)",
             ["campaign", "dataset", "strategy", "loss", "checks / terms", "rounds", "gold",
