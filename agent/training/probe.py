@@ -268,10 +268,9 @@ class ProbeHeads:
                 regions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """P(label 1) of the weak head and of the truth head."""
         with torch.no_grad(), _one_thread():
-            zw = torch.as_tensor(feats_weak, dtype=torch.float64) @ self.v["weak"] + self.b["weak"]
+            zw = self._weak_logits(feats_weak)
             zt = self.truth_logits(feats_weak, feats_true, regions)
-            return (torch.sigmoid(zw).numpy().astype(np.float32),
-                    (1 / (1 + np.exp(-zt))).astype(np.float32))
+            return tuple((1 / (1 + np.exp(-z))).astype(np.float32) for z in (zw, zt))
 
     def save(self, path: str | Path) -> None:
         extra = {} if self.mistakes is None else self.mistakes.state()
