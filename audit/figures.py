@@ -108,9 +108,14 @@ def _scores(pred: np.ndarray, test: TestSet, mask: np.ndarray,
     s = m & (test.supervisor >= 0)
     right = s & (test.supervisor == test.gold)
     agree = pred == test.supervisor
+    differ = s & ~agree
+    # misfit (Charikar et al. 2024): where the two differ exactly one is right, so the
+    # gain over the supervisor is misfit * (2 * right_where_differ - 1)
     out.update(agreement=_rate(agree[s].astype(float)),
                agreement_supervisor_right=_rate(agree[right].astype(float)),
-               agreement_supervisor_wrong=_rate(agree[s & ~right].astype(float)))
+               agreement_supervisor_wrong=_rate(agree[s & ~right].astype(float)),
+               misfit=_rate((~agree[s]).astype(float)),
+               right_where_differ=_rate((pred[differ] == test.gold[differ]).astype(float)))
     return out
 
 

@@ -45,10 +45,14 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
             [[str(r["round"]), str(r["gold_labels"]), f"{r['cost']:.2f}", f3(r["acc"]),
               f3(r["acc_weak_head"]), f3(r.get("acc_gold_only")), f3(r["acc_held_out"]),
               pgr_cell(r)] for r in rounds]),
-           ("agreement with the supervisor per round (truth head, supervised categories)",
-            ["round", "agrees", "… where the supervisor is right", "… where it is wrong"],
+           ("agreement with the supervisor per round (truth head, supervised categories); "
+            "misfit = 1 − agrees (Charikar et al. 2024), and the gain over the supervisor "
+            "= misfit × (2 × right where they differ − 1)",
+            ["round", "agrees", "… where the supervisor is right", "… where it is wrong",
+             "misfit", "right where they differ"],
             [[str(r["round"]), f3(r["agreement"]), f3(r["agreement_supervisor_right"]),
-              f3(r["agreement_supervisor_wrong"])] for r in rounds])]
+              f3(r["agreement_supervisor_wrong"]), f3(r.get("misfit")),
+              f3(r.get("right_where_differ"))] for r in rounds])]
     checks = [[str(r["round"]), name, str(v["n"]), f"{v['violation_rate']:.1%}",
                f3(v["mean_violation"])] for r in rounds for name, v in r["checks"].items()]
     if checks:

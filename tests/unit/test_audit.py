@@ -97,6 +97,12 @@ def test_figures_match_the_hand_computed_values(log):
         == (1.0, 1.0, 1.0)
     assert r1["agreement"] == pytest.approx(5 / 6)
     assert (r1["agreement_supervisor_right"], r1["agreement_supervisor_wrong"]) == (1.0, 0.5)
+    # misfit: where student and supervisor differ one is right; here the student, so the
+    # gain (5/6 - 4/6) is all of the misfit
+    assert (r0["misfit"], r0["right_where_differ"]) == (0.0, None)
+    assert r1["misfit"] == pytest.approx(1 / 6, abs=1e-6) and r1["right_where_differ"] == 1.0
+    assert r1["acc"] - r0["acc"] == pytest.approx(
+        r1["misfit"] * (2 * r1["right_where_differ"] - 1), abs=1e-5)
     assert (r0["gold_labels"], r0["cost"]) == (0, 0.4)
     assert (r1["gold_labels"], r1["cost"]) == (2, 2.4)
     assert r1["spend"] == {"ground-truth": {"labels": 2, "gold": 2, "cost": 2.0},
