@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class MistakeConfig(BaseModel):
@@ -37,6 +37,19 @@ class MistakeConfig(BaseModel):
     # an inversion a few labels show in one region wants a loose region prior, a
     # supervisor whose errors follow the features wants loose feature terms
     tune: bool = True
+
+    @model_validator(mode="after")
+    def _spreads_or_tune(self) -> "MistakeConfig":
+        """Spreads set by hand are kept: they turn tuning off unless it is asked for,
+        and asking for both is refused (tuning would ignore them)."""
+        fixed = {k for k in ("region_sd", "feature_sd") if k in self.model_fields_set
+                 and getattr(self, k) != type(self).model_fields[k].default}  # a dump reloads
+        if fixed and "tune" not in self.model_fields_set:
+            self.tune = False
+        elif fixed and self.tune:
+            raise ValueError(f"tune picks region_sd and feature_sd from the grid; set "
+                             f"tune=false to keep {', '.join(sorted(fixed))}")
+        return self
 
 
 GRID = [(r, f) for r in (0.5, 1.0, 2.0, 4.0) for f in (3.0, 6.0, 10.0)]
@@ -159,13 +172,23 @@ class MistakeModel:
 
     def draws(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray, n: int,
               seed: int = 0) -> np.ndarray:
-        """[n, items] truth logits drawn from the posterior, jointly across items."""
+        """[n, items] truth logits drawn from the posterior, jointly across items.
+
+        Parameters are drawn by Matheron's rule (pathwise conditioning): a prior draw,
+        moved by what the gold items (with noise of their Laplace weights) say of it.
+        The cost grows with the gold, not with the items squared."""
         design = self.design(z, regions, x)
-        cov = self.covariance(design)
-        vals, vecs = np.linalg.eigh((cov + cov.T) / 2)
-        root = vecs * np.sqrt(np.maximum(vals, 0))
-        noise = np.random.default_rng(seed).standard_normal((n, len(design)))
-        return design @ self.mean + noise @ root.T
+        rng = np.random.default_rng(seed)
+        lam_inv = 1 / self.prior_precision()
+        delta = rng.standard_normal((n, len(lam_inv))) * np.sqrt(lam_inv)
+        if self._gold is not None:
+            gold_design, w = self._gold
+            w = np.maximum(w, 1e-12)
+            noise = rng.standard_normal((n, len(w))) / np.sqrt(w)
+            inner = np.diag(1 / w) + (gold_design * lam_inv) @ gold_design.T
+            delta -= np.linalg.solve(inner, (delta @ gold_design.T + noise).T).T @ (
+                gold_design * lam_inv)
+        return (self.mean + delta) @ design.T
 
     def supervisor_accuracy(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray,
                             said: np.ndarray, n_draws: int = 400, seed: int = 0,

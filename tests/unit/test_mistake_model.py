@@ -90,6 +90,19 @@ def test_the_posterior_is_surest_where_the_gold_is():
     err = np.abs(draws.mean(0) - model.logits(z[:40], regions[:40], x[:40]))
     assert (err < 5 * sd[:40] / np.sqrt(4000)).all()
     assert draws.std(0) == pytest.approx(sd[:40], rel=0.1)
+    # jointly: the draws' covariance is the posterior's (Matheron's rule, no m x m root)
+    cov = model.covariance(model.design(z[:40], regions[:40], x[:40]))
+    scale = np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    assert np.abs(np.cov(draws.T) - cov).max() < 0.1 * scale.max()
+
+
+def test_spreads_set_by_hand_are_kept():
+    assert MistakeConfig().tune and not MistakeConfig(region_sd=2.0).tune
+    assert MistakeConfig(region_sd=2.0, tune=False).region_sd == 2.0
+    with pytest.raises(ValueError, match="tune=false to keep region_sd"):
+        MistakeConfig(region_sd=2.0, tune=True)
+    again = MistakeConfig.model_validate(MistakeConfig().model_dump())  # a logged config
+    assert again == MistakeConfig()
 
 
 def test_state_round_trip():
