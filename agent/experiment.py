@@ -56,6 +56,14 @@ class ExperimentConfig(BaseModel):
     train: TrainConfig = TrainConfig(method="mixed")
     student: StudentConfig = StudentConfig()
 
+    @field_validator("train", mode="before")
+    @classmethod
+    def _mixed_unless_said(cls, train: Any) -> Any:
+        """A [train] section that names no method means an experiment's (mixed)."""
+        if isinstance(train, dict) and "method" not in train:
+            return {**train, "method": "mixed"}
+        return train
+
     @field_validator("train")
     @classmethod
     def _mixed(cls, train: TrainConfig) -> TrainConfig:
