@@ -1,7 +1,8 @@
 """The audit: what a campaign did and whether it generalizes, from the DuckDB log alone."""
 
-from .figures import AuditError, audit_campaign, compare_campaigns
-from .report import write_campaign_report, write_compare_report
+from w2s._lazy import exports
 
-__all__ = ["AuditError", "audit_campaign", "compare_campaigns", "write_campaign_report",
-           "write_compare_report"]
+_FROM = {**dict.fromkeys(["AuditError", "audit_campaign", "compare_campaigns"], ".figures"),
+         **dict.fromkeys(["write_campaign_report", "write_compare_report"], ".report")}
+__all__ = list(_FROM)
+__getattr__, __dir__ = exports(__name__, _FROM)

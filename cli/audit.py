@@ -11,13 +11,8 @@ import json
 from pathlib import Path
 from typing import Annotated, Optional
 
-import duckdb
 import typer
 from typer.core import TyperGroup
-
-from w2s.audit import (AuditError, audit_campaign, compare_campaigns, write_campaign_report,
-                       write_compare_report)
-from w2s.audit.report import compare_table, rich_table, tables
 
 from .common import console, fail, open_store, workspace_path
 
@@ -40,6 +35,8 @@ OutOpt = Annotated[Optional[Path], typer.Option(
 
 
 def _figures(ctx: typer.Context, compute, *args) -> dict:
+    from w2s.audit import AuditError
+
     with open_store(ctx, read_only=True) as store:
         try:
             return compute(store, *args)
@@ -48,6 +45,8 @@ def _figures(ctx: typer.Context, compute, *args) -> dict:
 
 
 def _emit(data: dict, as_json: bool, parts, out: Path, write) -> None:
+    from w2s.audit.report import rich_table
+
     if as_json:
         print(json.dumps(data, indent=2, sort_keys=True))
         return
@@ -63,6 +62,9 @@ def show(ctx: typer.Context,
          campaign: Annotated[str, typer.Argument(help="Campaign id.")],
          as_json: JsonOpt = False, out: OutOpt = None) -> None:
     """Per-round accuracy, PGR, spend, supervisor agreement, checks, held-out grid."""
+    from w2s.audit import audit_campaign, write_campaign_report
+    from w2s.audit.report import tables
+
     data = _figures(ctx, audit_campaign, campaign)
     _emit(data, as_json, tables(data), out or workspace_path(ctx) / "audit" / campaign,
           write_campaign_report)
@@ -73,6 +75,9 @@ def compare(ctx: typer.Context,
             campaigns: Annotated[list[str], typer.Argument(help="Campaign ids.")],
             as_json: JsonOpt = False, out: OutOpt = None) -> None:
     """Several campaigns (methods) side by side."""
+    from w2s.audit import compare_campaigns, write_compare_report
+    from w2s.audit.report import compare_table
+
     data = _figures(ctx, compare_campaigns, campaigns)
     name = "compare-" + "-".join(campaigns)[:80]
     _emit(data, as_json, [compare_table(data)], out or workspace_path(ctx) / "audit" / name,
@@ -84,6 +89,10 @@ def sql(ctx: typer.Context,
         query: Annotated[str, typer.Argument(help="One SQL query; the log is opened read-only.")],
         as_json: JsonOpt = False) -> None:
     """Ad-hoc read-only queries on the log: one SELECT, nothing else."""
+    import duckdb
+
+    from w2s.audit.report import rich_table
+
     try:
         statements = duckdb.extract_statements(query)
     except duckdb.Error as e:

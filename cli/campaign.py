@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from w2s.agent.campaign import (campaign_config, checkpoint_state, init_campaign,
-                                run_campaign)
-from w2s.agent.config import CampaignConfig, ConfigError, load_config
-from w2s.agent.student import EngineError, ModelError
-from w2s.oracles import OracleStopped
-from w2s.store import Campaign, Store
-
 from .common import activity, console, fail, open_store, workspace_path
+
+if TYPE_CHECKING:  # the commands import what they use: `w2s --help` loads none of it
+    from w2s.agent.config import CampaignConfig
+    from w2s.store import Store
 
 app = typer.Typer(no_args_is_help=True, help="Active-learning campaigns: spend a labeling "
                                               "budget where it teaches the student most.")
@@ -40,6 +37,9 @@ def run(ctx: typer.Context,
         name: Annotated[Optional[str], typer.Option(help="Campaign id for a new campaign.")] = None,
         ) -> None:
     """Run a campaign to its end (a started one goes on from its last checkpoint)."""
+    from w2s.agent.config import CampaignConfig
+    from w2s.store import Campaign
+
     with open_store(ctx) as store:
         ids = {c.id for c in store.select(Campaign)}
         if target in ids:
@@ -58,6 +58,8 @@ def run(ctx: typer.Context,
 def resume(ctx: typer.Context,
            campaign: Annotated[str, typer.Argument(help="Campaign id.")]) -> None:
     """Go on from the last checkpoint of a stopped, failed or killed campaign."""
+    from w2s.agent.campaign import checkpoint_state
+
     with open_store(ctx) as store:
         _config_or_fail(store, campaign)
         state, pending = checkpoint_state(workspace_path(ctx), campaign)
@@ -78,6 +80,9 @@ def status(ctx: typer.Context,
         if campaign is None:
             console.print(_list(store))
             return
+        from w2s.agent.campaign import checkpoint_state
+        from w2s.store import Campaign
+
         config = _config_or_fail(store, campaign)
         state, pending = checkpoint_state(workspace_path(ctx), campaign)
         record = store.select(Campaign, "id = ?", [campaign])[0]
@@ -94,6 +99,9 @@ def status(ctx: typer.Context,
 
 def _init(store: Store, path: Path | None, name: str | None,
           config: CampaignConfig | None = None) -> str:
+    from w2s.agent.campaign import init_campaign
+    from w2s.agent.config import ConfigError, load_config
+
     try:
         config = config or load_config(path)
         return init_campaign(store, config, name)
@@ -102,6 +110,8 @@ def _init(store: Store, path: Path | None, name: str | None,
 
 
 def _config_or_fail(store: Store, campaign: str) -> CampaignConfig:
+    from w2s.agent.campaign import campaign_config
+
     try:
         return campaign_config(store, campaign)
     except ValueError as e:
@@ -109,6 +119,10 @@ def _config_or_fail(store: Store, campaign: str) -> CampaignConfig:
 
 
 def _run(ctx: typer.Context, store: Store, campaign_id: str) -> None:
+    from w2s.agent.campaign import run_campaign
+    from w2s.agent.student import EngineError, ModelError
+    from w2s.oracles import OracleStopped
+
     console.print(f"campaign [bold]{campaign_id}[/] (workspace {workspace_path(ctx)})")
     def report(round: int, metrics: dict) -> None:
         def f(key, fmt="{:.3f}"):
@@ -134,6 +148,8 @@ def _run(ctx: typer.Context, store: Store, campaign_id: str) -> None:
 
 
 def _list(store: Store) -> Table:
+    from w2s.store import Campaign
+
     t = Table("campaign", "dataset", "status", "rounds", "gold labels", "created")
     for c in store.select(Campaign):
         if "oracles" not in c.config:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,10 +15,10 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
                            TimeRemainingColumn)
 from rich.text import Text
 
-from w2s.store import Store, StoreError
-from w2s.store.datasets import DataError
+if TYPE_CHECKING:
+    from w2s.store import Store
 
-console = Console()
+console = Console(log_path=False)  # "campaign.py:125" at the end of a line means nothing to users
 err_console = Console(stderr=True)
 DEFAULT_WORKSPACE = "w2s-workspace"
 
@@ -86,6 +87,9 @@ def fail(message: str, code: int = 2) -> None:
 @contextmanager
 def open_store(ctx: typer.Context, read_only: bool = False) -> Iterator[Store]:
     """The workspace's store; known errors become one clear line and exit code 2."""
+    from w2s.store import Store, StoreError
+    from w2s.store.datasets import DataError
+
     try:
         store = Store.in_workspace(workspace_path(ctx), read_only=read_only)
     except StoreError as e:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from w2s.store.datasets import (SOURCES, Columns, DataError, LoadedDataset, load_file,
-                                load_named, subsample)
+from w2s.store.datasets import SOURCES
 
-from .common import console, fail, open_store, progress_bar
+from .common import console, err_console, fail, open_store, progress_bar
+
+if TYPE_CHECKING:
+    from w2s.store.datasets import LoadedDataset
 
 app = typer.Typer(help="Import, list and show datasets.", no_args_is_help=True)
 
@@ -39,6 +41,8 @@ def import_(
     question: Annotated[str, typer.Option(help="The yes/no question asked of every item.")] = "Is this true?",
 ) -> None:
     """Import a dataset into the workspace, all or nothing."""
+    from w2s.store.datasets import Columns, DataError, load_file, load_named, subsample
+
     path = Path(source)
     is_file = source not in SOURCES
     label_names = tuple(x.strip() for x in labels.split(","))
@@ -67,6 +71,8 @@ def import_(
                                        replace=replace,
                                        on_progress=lambda n: progress.advance(writing, n))
         progress.update(writing, completed=len(loaded.items))
+    for warning in loaded.warnings:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     if not written:
         console.print(f"[bold]{loaded.dataset.name}[/] is already in the workspace, unchanged")
         return
@@ -79,6 +85,8 @@ def _default_name(path: Path) -> str:
 
 
 def _renamed(loaded: LoadedDataset, name: str) -> LoadedDataset:
+    from w2s.store.datasets import LoadedDataset
+
     prefix = loaded.dataset.name + ":"
     rename = lambda s: name + ":" + s[len(prefix):] if s and s.startswith(prefix) else s  # noqa: E731
     return LoadedDataset(

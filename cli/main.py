@@ -6,15 +6,40 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
+from typer.core import TyperGroup
 
 from w2s import __version__
-from w2s.store.schema import LATEST
 
 from . import audit, campaign, data, experiment, student
 from .common import console, open_store, workspace_path
 
-app = typer.Typer(name="w2s", no_args_is_help=True, pretty_exceptions_enable=False,
+WORKSPACE_FLAGS = ("-w", "--workspace")
+
+
+class _Root(TyperGroup):
+    """`-w/--workspace` may come anywhere, also after the subcommand (`w2s data import
+    f.csv -w ws`): it is moved to the front, where the root command reads it."""
+
+    def parse_args(self, ctx, args):
+        front, rest, k = [], [], 0
+        while k < len(args):
+            arg = args[k]
+            if arg == "--":
+                rest += args[k:]
+                break
+            if arg in WORKSPACE_FLAGS and k + 1 < len(args):
+                front += args[k:k + 2]
+                k += 2
+                continue
+            if arg.startswith("--workspace="):
+                front.append(arg)
+            else:
+                rest.append(arg)
+            k += 1
+        return super().parse_args(ctx, front + rest)
+
+
+app = typer.Typer(name="w2s", cls=_Root, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Weak-to-strong campaigns: teach a strong model what is true from weak "
                        "supervisors and a small budget of trusted labels.")
 app.add_typer(data.app, name="data")
@@ -46,6 +71,10 @@ def main(
 @app.command()
 def info(ctx: typer.Context) -> None:
     """The workspace: where it is, its schema version, rows per table."""
+    from rich.table import Table
+
+    from w2s.store.schema import LATEST
+
     with open_store(ctx) as store:
         tables = [t for (t,) in store.sql(
             "SELECT table_name FROM information_schema.tables ORDER BY table_name")]

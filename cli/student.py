@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import signal
 import time
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from w2s.agent.student import (DEFAULT_MODEL, FEATURE_DEPTH, HEADS, EngineError, ModelError,
-                               ServeConfig, Student, StudentConfig, VLLMServer, prepare,
-                               resolve)
-from w2s.agent.student.models import SOURCES, feature_layer, truncated
+from w2s.agent.student.models import DEFAULT_MODEL, SOURCES
 
 from .common import console, fail, open_store, progress_bar, workspace_path
 
@@ -30,6 +26,9 @@ def prepare_(name: Annotated[str, typer.Argument(help=f"{', '.join(SOURCES)}")] 
     """Check a shipped GGUF against its pinned hashes, convert it into an HF folder in the
     cache with a truncated copy for probe features (once; this command re-checks every
     file's sha256, other commands their sizes)."""
+    from w2s.agent.student import FEATURE_DEPTH, ModelError, prepare
+    from w2s.agent.student.models import feature_layer, truncated
+
     start = time.monotonic()
     with console.status(f"preparing {name} (the first time joins, checks and converts the "
                         "GGUF: about 30 s for SmolLM2, 2-5 min for Qwen)"):
@@ -56,6 +55,8 @@ def serve(
     lora: Annotated[bool, typer.Option(help="Allow runtime LoRA adapter loading.")] = True,
 ) -> None:
     """Run a vLLM server for the student until Ctrl-C."""
+    from w2s.agent.student import EngineError, ModelError, ServeConfig, VLLMServer, resolve
+
     try:
         model_dir = resolve(model)
     except ModelError as e:
@@ -95,6 +96,7 @@ def predict(
     if engine not in ("vllm", "hf"):
         fail(f"--engine must be vllm or hf, not {engine!r}")
     from w2s.agent.evaluate import accuracy
+    from w2s.agent.student import HEADS, EngineError, ModelError, Student, StudentConfig
 
     config = StudentConfig(model=model, engine=engine, url=url)
     with open_store(ctx) as store:

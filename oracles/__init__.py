@@ -1,9 +1,10 @@
 """Oracles behind one interface: ground truth, weak models, humans."""
 
-from .base import Answer, Oracle, OracleStopped, Recorder, ask, crashpoint
-from .ground_truth import GroundTruthOracle, NoisySupervisor
-from .registry import ORACLES, OracleContext, OracleSpec, make_oracle
+from w2s._lazy import exports
 
-__all__ = ["Answer", "GroundTruthOracle", "NoisySupervisor", "ORACLES", "Oracle",
-           "OracleContext", "OracleSpec", "OracleStopped", "Recorder", "ask", "crashpoint",
-           "make_oracle"]
+_FROM = {**dict.fromkeys(["Answer", "Oracle", "OracleStopped", "Recorder", "ask", "crashpoint"],
+                         ".base"),
+         **dict.fromkeys(["GroundTruthOracle", "NoisySupervisor"], ".ground_truth"),
+         **dict.fromkeys(["ORACLES", "OracleContext", "OracleSpec", "make_oracle"], ".registry")}
+__all__ = list(_FROM)
+__getattr__, __dir__ = exports(__name__, _FROM)

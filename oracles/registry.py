@@ -15,7 +15,6 @@ from w2s.store import Dataset, Item, Store
 
 from .base import Oracle, ask
 from .ground_truth import GroundTruthOracle, NoisySupervisor
-from .weak import WeakModelOracle, make_weak_model, weak_text
 
 
 class OracleSpec(BaseModel):
@@ -50,6 +49,8 @@ def _noisy(ctx: OracleContext, cost: float, **params) -> Oracle:
 
 def _weak_model(ctx: OracleContext, cost: float, model: str = "tfidf") -> Oracle:
     """A weak supervisor trained on gold labels of ctx.weak_training, bought like any label."""
+    from .weak import WeakModelOracle, make_weak_model, weak_text  # scikit-learn, torch
+
     if not ctx.weak_training:
         raise ValueError("the weak-model oracle needs items to train on (weak_training)")
     gold = ask(ctx.store, GroundTruthOracle(ctx.store), ctx.campaign_id, ctx.seed,

@@ -1,11 +1,11 @@
 """The DuckDB log of a workspace: every item, query, label, prediction, check,
 training round and metric, and the datasets that feed them."""
 
-from .db import DB_FILE, Store, StoreError
-from .records import (Campaign, Check, Dataset, Event, Gold, Item, Label, Metric,
-                      Prediction, Query, Record, TrainingRound, stable_id)
+from w2s._lazy import exports
 
-__all__ = [
-    "DB_FILE", "Store", "StoreError", "Campaign", "Check", "Dataset", "Event", "Gold",
-    "Item", "Label", "Metric", "Prediction", "Query", "Record", "TrainingRound", "stable_id",
-]
+_FROM = {**dict.fromkeys(["DB_FILE", "Store", "StoreError"], ".db"),
+         **dict.fromkeys(["Campaign", "Check", "Dataset", "Event", "Gold", "Item", "Label",
+                          "Metric", "Prediction", "Query", "Record", "TrainingRound",
+                          "stable_id"], ".records")}
+__all__ = list(_FROM)
+__getattr__, __dir__ = exports(__name__, _FROM)

@@ -1,12 +1,12 @@
 """The strong student: an LM with a weak-label head and a truth head, served by
 vLLM or run in-process by transformers, giving the same numbers either way."""
 
-from .engines import EngineError, HFEngine, VLLMClient
-from .models import DEFAULT_MODEL, ModelError, prepare, resolve
-from .prompts import HEADS, Head, Prompter
-from .server import ServeConfig, VLLMServer
-from .student import FEATURE_DEPTH, Student, StudentConfig
+from w2s._lazy import exports
 
-__all__ = ["DEFAULT_MODEL", "FEATURE_DEPTH", "HEADS", "EngineError", "HFEngine", "Head", "ModelError",
-           "Prompter", "ServeConfig", "Student", "StudentConfig", "VLLMClient", "VLLMServer",
-           "prepare", "resolve"]
+_FROM = {**dict.fromkeys(["EngineError", "HFEngine", "VLLMClient"], ".engines"),
+         **dict.fromkeys(["DEFAULT_MODEL", "ModelError", "prepare", "resolve"], ".models"),
+         **dict.fromkeys(["HEADS", "Head", "Prompter"], ".prompts"),
+         **dict.fromkeys(["ServeConfig", "VLLMServer"], ".server"),
+         **dict.fromkeys(["FEATURE_DEPTH", "Student", "StudentConfig"], ".student")}
+__all__ = list(_FROM)
+__getattr__, __dir__ = exports(__name__, _FROM)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+if TYPE_CHECKING:  # a config naming these terms is checked without torch
+    import torch
 
 
 @dataclass
@@ -22,11 +25,13 @@ class ConsistencyData:
 def option_group(p_true: torch.Tensor, p_negated: torch.Tensor | None,
                  data: ConsistencyData) -> torch.Tensor:
     """Exactly one option of a question is right: (sum of P(right) - 1)^2 per group."""
+    import torch
+
     g = torch.as_tensor(data.groups)
     keep = g >= 0
     if not keep.any():
         return p_true.new_zeros(())
-    ids, inverse = torch.unique(g[keep], return_inverse=True)
+    ids, inverse = g[keep].unique(return_inverse=True)
     sums = p_true.new_zeros(len(ids)).index_add(0, inverse, p_true[keep])
     return (sums - 1).square().mean()
 
@@ -37,5 +42,5 @@ def negation(p_true: torch.Tensor, p_negated: torch.Tensor | None,
     return (p_true + p_negated - 1).square().mean()
 
 
-CONSISTENCY: dict[str, Callable[..., torch.Tensor]] = {
+CONSISTENCY: dict[str, Callable[..., "torch.Tensor"]] = {
     "option-group": option_group, "negation": negation}

@@ -18,12 +18,14 @@ and then jumps to 0.5).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict, Field
 
-Target = tuple[torch.Tensor, torch.Tensor | None]  # P(label 1) to learn, per-item weight
+if TYPE_CHECKING:  # tensor methods below: reading a config loads no torch
+    import torch
+
+Target = "tuple[torch.Tensor, torch.Tensor | None]"  # P(label 1) to learn, per-item weight
 
 
 class LossConfig(BaseModel):
@@ -42,7 +44,7 @@ def alpha(frac: float, config: LossConfig) -> float:
 def harden(probs1: torch.Tensor, prior: torch.Tensor) -> torch.Tensor:
     """1 for the `prior` share of the batch most likely to be 1, else 0."""
     probs0 = 1 - probs1
-    return (probs0 < torch.quantile(probs0, prior)).float()
+    return (probs0 < probs0.quantile(prior)).float()
 
 
 def xent(anchor, weak, frac, config) -> Target:
@@ -52,22 +54,22 @@ def xent(anchor, weak, frac, config) -> Target:
 
 def logconf(anchor, weak, frac, config) -> Target:
     a = alpha(frac, config)
-    return (1 - a) * weak + a * harden(torch.sigmoid(anchor), weak.mean()), None
+    return (1 - a) * weak + a * harden(anchor.sigmoid(), weak.mean()), None
 
 
 def entropy(anchor, weak, frac, config) -> Target:
     """Like logconf with the student's soft prediction: an entropy-minimizing pull."""
     a = alpha(frac, config)
-    return (1 - a) * weak + a * torch.sigmoid(anchor), None
+    return (1 - a) * weak + a * anchor.sigmoid(), None
 
 
 def window(anchor, weak, frac, config) -> Target:
     """Learn from the weak label only where the student is still unsure."""
-    unsure = (torch.sigmoid(anchor) - 0.5).abs() < config.window_radius
+    unsure = (anchor.sigmoid() - 0.5).abs() < config.window_radius
     return weak, unsure.float()
 
 
-Loss = Callable[[torch.Tensor, torch.Tensor, float, LossConfig], Target]
+Loss = Callable[..., Target]  # (anchor, weak, frac, LossConfig)
 LOSSES: dict[str, Loss] = {"xent": xent, "logconf": logconf, "entropy": entropy,
                            "window": window}
 STATIONARY = {"xent"}  # losses whose target does not move with the student
@@ -76,6 +78,8 @@ STATIONARY = {"xent"}  # losses whose target does not move with the student
 def soft_xent(z: torch.Tensor, p1: torch.Tensor, weight: torch.Tensor | None = None
               ) -> torch.Tensor:
     """Mean cross-entropy of logits z against soft targets P(label 1) = p1."""
+    import torch.nn.functional as F
+
     per_item = F.binary_cross_entropy_with_logits(z, p1.to(z.dtype), reduction="none")
     return per_item.mean() if weight is None else (per_item * weight).sum() / len(z)
 

@@ -21,7 +21,6 @@ prediction an interval.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -89,6 +88,8 @@ class MistakeModel:
     def fit(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
             max_iter: int = 500) -> "MistakeModel":
         """MAP by L-BFGS (the posterior is log-concave: one optimum)."""
+        import torch
+
         if len(gold) == 0:
             self.mean, self._gold = self.prior_mean(), None
             return self

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -21,9 +21,10 @@ from ..student import HEADS, Head, Student, StudentConfig
 from ..student.engines import Track, collect, no_track
 from ..student.models import feature_layer, needs_prepare, truncated
 from .config import TrainConfig
-from .consistency import ConsistencyData
-from .lora import load_adapter, train_lora
-from .probe import ProbeHeads
+
+if TYPE_CHECKING:  # torch: imported where the heads are fit or read
+    from .consistency import ConsistencyData
+    from .probe import ProbeHeads
 
 Split = Literal["train", "test"]
 OTHER = "(no training category)"  # the mistake model's region of items outside them
@@ -91,6 +92,8 @@ class ProbeTrainer:
     def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
             version: str) -> dict:
         """Train and save both heads; returns what was chosen on the way (the Cs)."""
+        from .probe import ProbeHeads
+
         f = self.feats["train"]
         heads = ProbeHeads(f["true"].shape[1]).fit(
             f["weak"][rows], f["true"][rows], targets, gold, cfg, self._consistency(rows, cfg),
@@ -105,6 +108,8 @@ class ProbeTrainer:
     def _heads(self, version: str | None) -> ProbeHeads:
         """version None: untrained heads (P = 0.5 everywhere); the prompted student's
         answers come from zero_shot_logits."""
+        from .probe import ProbeHeads
+
         if version is None:
             return ProbeHeads(self.feats["train"]["true"].shape[1])
         return ProbeHeads.load(self._path(version))
@@ -136,6 +141,8 @@ class ProbeTrainer:
     def _consistency(self, rows: np.ndarray, cfg: TrainConfig) -> ConsistencyData | None:
         if not cfg.consistency:
             return None
+        from .consistency import ConsistencyData
+
         items = [self.train_items[k] for k in rows]
         names = {i.group_id for i in items if i.group_id}
         index = {g: k for k, g in enumerate(sorted(names))}
@@ -187,6 +194,8 @@ class LoraTrainer:
         return np.log(p) - np.log1p(-p)
 
     def fit(self, rows, targets, gold, cfg: TrainConfig, version: str) -> dict:
+        from .lora import train_lora
+
         items = [self.items["train"][k] for k in rows]
         self.say(f"LoRA {version}: {len(items)} items x 2 heads")
         train_lora(self.student.model_dir,
@@ -209,6 +218,7 @@ class LoraTrainer:
             else:
                 self.student.engine.use_adapter(self._path(version), name)
         elif version is not None and name not in self.loaded:
+            from .lora import load_adapter
             load_adapter(self.student.engine.url, name, self._path(version))
         self.loaded.add(name)
         self.student.use_model(name)

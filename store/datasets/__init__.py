@@ -1,17 +1,19 @@
 """Datasets with categories: the shared public sets, a user's own file, and a
 generated task that needs no files."""
 
-from .base import DataError, LoadedDataset, subsample
-from .builtin import BuiltinTask, generate
-from .files import Columns, load_file
-from .shared import SHARED_LOADERS, data_dir
+from w2s._lazy import exports
 
 BUILTIN = "builtin"
-SOURCES = [BUILTIN, *SHARED_LOADERS]
+SHARED = ("ethics", "mmlu", "sciq", "truthfulqa", "amazon", "hh")  # shared.py's loaders
+SOURCES = [BUILTIN, *SHARED]
 
 
-def load_named(name: str, data_path: str | None = None) -> LoadedDataset:
-    """A dataset by name: the generated task or one of the shared datasets."""
+def load_named(name: str, data_path: str | None = None):
+    """A dataset by name (a LoadedDataset): the generated task or one of the shared ones."""
+    from .base import DataError
+    from .builtin import generate
+    from .shared import SHARED_LOADERS, data_dir
+
     if name == BUILTIN:
         return generate()
     if name not in SHARED_LOADERS:
@@ -19,5 +21,9 @@ def load_named(name: str, data_path: str | None = None) -> LoadedDataset:
     return SHARED_LOADERS[name](data_dir(data_path))
 
 
-__all__ = ["BUILTIN", "SOURCES", "BuiltinTask", "Columns", "DataError", "LoadedDataset",
-           "SHARED_LOADERS", "data_dir", "generate", "load_file", "load_named", "subsample"]
+_FROM = {**dict.fromkeys(["DataError", "LoadedDataset", "subsample"], ".base"),
+         **dict.fromkeys(["BuiltinTask", "generate"], ".builtin"),
+         **dict.fromkeys(["Columns", "load_file"], ".files"),
+         **dict.fromkeys(["SHARED_LOADERS", "data_dir"], ".shared")}
+__all__ = ["BUILTIN", "SHARED", "SOURCES", "load_named", *_FROM]
+__getattr__, __dir__ = exports(__name__, _FROM)

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from ..records import Dataset, Item
+from . import SHARED
 from .base import DataError, LoadedDataset, hash_split, seeded_rng
 
 DEFAULT_DATA_DIR = Path("../shared/data")
@@ -206,11 +207,5 @@ def load_hh(root: Path) -> LoadedDataset:
     return out
 
 
-SHARED_LOADERS = {
-    "ethics": load_ethics,
-    "mmlu": load_mmlu,
-    "sciq": load_sciq,
-    "truthfulqa": load_truthfulqa,
-    "amazon": load_amazon,
-    "hh": load_hh,
-}
+SHARED_LOADERS = dict(zip(SHARED, (load_ethics, load_mmlu, load_sciq, load_truthfulqa,
+                                   load_amazon, load_hh)))
