@@ -30,6 +30,7 @@ class LoadedDataset:
     dataset: Dataset
     items: list[Item] = field(default_factory=list)
     gold: list[Gold] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth a look
 
     def add(self, item: Item, label: int | None) -> None:
         self.items.append(item)

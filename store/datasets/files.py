@@ -129,6 +129,9 @@ def _label(value: Any, labels: list[str], path: Path, row: int, field: str) -> i
                           "(or 0/1, false/true, no/yes)", row=row, field=field)
 
 
+SPLITS = ("train", "test")
+
+
 def load_file(path: str | Path, name: str, columns: Columns | None = None,
               labels: tuple[str, str] = ("no", "yes"), question: str = "Is this true?",
               fmt: str | None = None) -> LoadedDataset:
@@ -144,6 +147,7 @@ def load_file(path: str | Path, name: str, columns: Columns | None = None,
     out = LoadedDataset(Dataset(name=name, labels=list(labels), question=question,
                                 description=f"imported from {path.name}", source=str(path)))
     seen: dict[str, int] = {}
+    said: dict[str, tuple[int, int]] = {}  # text -> (first row, its label)
     mapped: dict[str, str] = {}  # role -> column, once checked against the first row
     for n, row in _rows(path, fmt):
         if not mapped:
@@ -176,11 +180,22 @@ def load_file(path: str | Path, name: str, columns: Columns | None = None,
         split = cell("split") if "split" in mapped else hash_split(group or source_id)
         if not split:
             raise DataError(path, "split is empty", row=n, field=mapped["split"])
+        split = split.lower()
+        if split not in SPLITS:
+            raise DataError(path, f"split {split!r} is neither {' nor '.join(SPLITS)}: campaigns "
+                                  "and experiments use only those (rename it, or leave the "
+                                  "column out to split 80/20 by hash)",
+                            row=n, field=mapped["split"])
         category = cell("category") if "category" in mapped else "default"
         if not category:
             raise DataError(path, "category is empty", row=n, field=mapped["category"])
         label = (_label(row[mapped["label"]], list(labels), path, n, mapped["label"])
                  if "label" in mapped else None)
+        if label is not None:
+            first, before = said.setdefault(text, (n, label))
+            if before != label:
+                out.warnings.append(f"{path}: rows {first} and {n} have the same text and "
+                                    f"different labels ({before} and {label})")
         extra = {k: v for k, v in row.items() if k not in mapped_columns}
         out.add(Item(id=f"{name}:{source_id}", dataset=name, split=split, category=category,
                      text=text, group_id=f"{name}:{group}" if group else None,

@@ -84,6 +84,9 @@ BAD = [
     ("a.json", '{"id": 1}', [], "one array", None, None),
     ("a.parquet", b"PAR1 not really", [], "Parquet", None, None),
     ("a.xml", "<x/>", [], "unknown format", None, None),
+    # a split no campaign or experiment reads would leave its rows silently unused
+    ("a.csv", "id,text,split\n1,ok,train\n2,meh,validation\n", [], "neither train nor test", 2,
+     "split"),
 ]
 
 
@@ -106,6 +109,31 @@ def test_bad_input_is_named_and_changes_nothing(tmp_path, name, content, args, m
     if field is not None:
         assert f"field '{field}'" in out, out
     assert snapshot(ws / "w2s.duckdb") == before
+
+
+def test_same_text_with_two_labels_is_imported_with_a_warning_naming_both_rows(tmp_path):
+    ws = tmp_path / "ws"
+    f = write(tmp_path / "d.csv", "id,text,label,split\n1,sky is blue,yes,Train\n"
+                                  "2,grass is red,no,test\n3,sky is blue,no,train\n")
+    r = w2s(ws, "data", "import", str(f))
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert "warning" in out and "rows 1 and 3 have the same text and different labels" in out
+    with Store.in_workspace(ws) as s:
+        assert [i.split for i in s.items("d")] == ["train", "test", "train"]  # case folded
+
+
+def test_workspace_option_goes_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ws = tmp_path / "ws"
+    f = write(tmp_path / "d.csv", "id,text,label\n1,ok,yes\n")
+    for args in (["data", "import", str(f), "-w", str(ws)],
+                 ["data", "list", "--workspace", str(ws)], ["data", f"--workspace={ws}", "list"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0 and "No such option" not in r.output, (args, r.output)
+    assert not (tmp_path / "w2s-workspace").exists()
+    with Store.in_workspace(ws) as s:
+        assert [d.name for d in s.datasets()] == ["d"]
 
 
 def test_data_error_names_file_row_and_field(tmp_path):
