@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from w2s.store import Item, Store
-from w2s.store.gold import read_gold
+from w2s.store.gold import count_gold, read_gold
 
 
 def correct(store: Store, items: Sequence[Item], prob_true: np.ndarray,
@@ -20,8 +20,7 @@ def correct(store: Store, items: Sequence[Item], prob_true: np.ndarray,
 
 def all_have_gold(store: Store, item_ids: Sequence[str]) -> bool:
     """Whether every item has gold (a simulation, or a fully labeled file)."""
-    return store.sql("SELECT count(*) FROM gold WHERE item_id IN (SELECT unnest(?))",
-                     [list(item_ids)])[0][0] == len(set(item_ids))
+    return count_gold(store, item_ids) == len(set(item_ids))
 
 
 def accuracy(store: Store, items: Sequence[Item], prob_true: np.ndarray) -> float | None:

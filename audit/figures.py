@@ -21,6 +21,7 @@ from w2s.agent.context import BULK, GOLD_ONLY, MISTAKES, WEAK_TRAINING
 from w2s.agent.training.trainers import OTHER
 from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
+from w2s.store.gold import read_gold
 from w2s.store import Store
 
 VIOLATION = 0.1  # a check flags an item above this score (as the campaign prints)
@@ -74,8 +75,7 @@ def _test_predictions(store: Store, run_id: str, version: str) -> dict[str, tupl
 def _test_set(store: Store, config: CampaignConfig, ids: list[str], reference: str | None) -> TestSet:
     rows = {i: c for i, c in store.sql(
         "SELECT id, category FROM items WHERE id IN (SELECT unnest(?))", [ids])}
-    gold = dict(store.sql("SELECT item_id, label FROM gold WHERE item_id IN (SELECT unnest(?))",
-                          [ids]))
+    gold = read_gold(store, item_ids=ids)
     sup: dict[str, int] = {}
     if reference:
         sup = dict(store.sql(

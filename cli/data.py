@@ -99,16 +99,19 @@ def _renamed(loaded: LoadedDataset, name: str) -> LoadedDataset:
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """The datasets in the workspace."""
+    from w2s.store.gold import gold_per_dataset
+
     with open_store(ctx) as store:
         rows = store.sql("""
-            SELECT d.name, count(i.id), count(g.item_id), count(DISTINCT i.split),
-                   count(DISTINCT i.category), d.description
+            SELECT d.name, count(i.id), count(DISTINCT i.split), count(DISTINCT i.category),
+                   d.description
             FROM datasets d LEFT JOIN items i ON i.dataset = d.name
-            LEFT JOIN gold g ON g.item_id = i.id GROUP BY d.name, d.description ORDER BY d.name""")
+            GROUP BY d.name, d.description ORDER BY d.name""")
+        gold = gold_per_dataset(store)
     table = Table("dataset", "items", "gold", "splits", "categories", "description",
                   title="datasets")
-    for name, n, gold, splits, cats, desc in rows:
-        table.add_row(name, f"{n:,}", f"{gold:,}", str(splits), str(cats), desc)
+    for name, n, splits, cats, desc in rows:
+        table.add_row(name, f"{n:,}", f"{gold.get(name, 0):,}", str(splits), str(cats), desc)
     console.print(table if rows else "no datasets yet: try `w2s data import builtin`")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -168,6 +169,12 @@ class Store:
                                  [status, query_ids])
 
     def sql(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
+        """Rows of one statement on any table but gold, which only w2s.store.gold reads."""
+        if _names_gold(sql):
+            raise StoreError("the gold table is read through w2s.store.gold only")
+        return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: list[Any] | None = None) -> list[tuple]:
         with self._lock:
             return self.con.execute(sql, params or []).fetchall()
 
@@ -205,8 +212,8 @@ class Store:
         with self.transaction():
             if self.sql("SELECT 1 FROM campaigns WHERE dataset = ?", [name]):
                 raise StoreError(f"dataset {name!r} is used by a campaign; it cannot be replaced")
-            self.sql("DELETE FROM gold WHERE item_id IN (SELECT id FROM items WHERE dataset = ?)",
-                     [name])
+            self._execute("DELETE FROM gold WHERE item_id IN "
+                          "(SELECT id FROM items WHERE dataset = ?)", [name])
             self.sql("DELETE FROM items WHERE dataset = ?", [name])
             self.sql("DELETE FROM datasets WHERE name = ?", [name])
 
@@ -233,3 +240,12 @@ class Store:
         """(split, category, n) for a dataset."""
         return self.sql("SELECT split, category, count(*) FROM items WHERE dataset = ? "
                         "GROUP BY ALL ORDER BY ALL", [dataset])
+
+
+_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_GOLD = re.compile(r'(?<!\w)"?gold"?(?![\w"])', re.IGNORECASE)
+
+
+def _names_gold(sql: str) -> bool:
+    """Whether a statement names the gold table (string literals aside)."""
+    return bool(_GOLD.search(_LITERAL.sub("''", sql)))

@@ -1,7 +1,8 @@
 """Trusted labels, kept apart from the rest of the log.
 
-Only the ground-truth oracle and evaluation code may import this module; a
-unit test enforces that, so a student or a strategy can never peek at gold.
+This module is the only reader of the gold table: `Store.sql` and `Store.select`
+refuse it. Only the ground-truth oracle and evaluation code import this module, so a
+student or a strategy can never peek at gold.
 """
 
 from __future__ import annotations
@@ -18,10 +19,23 @@ def read_gold(store: Store, dataset: str | None = None,
         ids = list(item_ids)
         if not ids:
             return {}
-        rows = store.sql("SELECT item_id, label FROM gold WHERE list_contains(?, item_id)", [ids])
+        rows = store._execute("SELECT item_id, label FROM gold WHERE list_contains(?, item_id)",
+                              [ids])
     elif dataset is not None:
-        rows = store.sql("SELECT g.item_id, g.label FROM gold g JOIN items i ON i.id = g.item_id "
-                         "WHERE i.dataset = ?", [dataset])
+        rows = store._execute("SELECT g.item_id, g.label FROM gold g JOIN items i "
+                              "ON i.id = g.item_id WHERE i.dataset = ?", [dataset])
     else:
         raise ValueError("read_gold needs a dataset or item ids")
     return dict(rows)
+
+
+def count_gold(store: Store, item_ids: Iterable[str]) -> int:
+    """How many of the items have a gold label (not which, nor what)."""
+    return store._execute("SELECT count(*) FROM gold WHERE list_contains(?, item_id)",
+                          [list(set(item_ids))])[0][0]
+
+
+def gold_per_dataset(store: Store) -> dict[str, int]:
+    """Dataset -> how many of its items have a gold label."""
+    return dict(store._execute("SELECT i.dataset, count(*) FROM gold g JOIN items i "
+                               "ON i.id = g.item_id GROUP BY i.dataset"))
