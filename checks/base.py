@@ -8,7 +8,7 @@ import numpy as np
 
 from w2s.store import Check, Item
 
-from .variants import Variant
+from w2s.agent.student.variants import Variant
 
 
 class ConsistencyCheck:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .base import ConsistencyCheck
 from .scores import negation, option_group, spread
-from .variants import NEGATED, VARIANTS
+from w2s.agent.student.variants import NEGATED, VARIANTS
 
 
 class CrossExamination(ConsistencyCheck):

@@ -149,7 +149,7 @@ class ProbeTrainer:
         groups = np.array([index.get(i.group_id, -1) for i in items])
         negated = None
         if "negation" in cfg.consistency:
-            from w2s.checks.variants import NEGATED
+            from ..student.variants import NEGATED
             negated = self._standardize(prompt_features(self.features_student, [
                 NEGATED.prompt(self.prompter, i, self.dataset) for i in items],
                 self.cache, self.say, self.track, keep_open=True), own=True)

@@ -1,4 +1,5 @@
-"""The same truth-head question asked other ways. Each variant is the item text plus
+"""The same truth-head question asked other ways (the checks compare the answers; the
+negation consistency term trains on one). Each variant is the item text plus
 another instruction, rendered as the truth head reads it (the chat template in LoRA
 mode, the bare feature prompt in probe mode), so the item stays a shared prefix;
 `flip` marks variants whose "yes" means label 0."""
@@ -7,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from w2s.agent.student.prompts import Prompter, question_of
 from w2s.store import Dataset, Item
+
+from .prompts import Prompter, question_of
 
 
 @dataclass(frozen=True)
