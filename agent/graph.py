@@ -14,27 +14,31 @@ checkpoint is written after every node, so a killed campaign resumes where it wa
 
 from __future__ import annotations
 
+from typing import Literal
+
 from langgraph.graph import END, START, StateGraph
 
+from . import faults
 from .context import Context
 from .nodes import check, evaluate, label_weak, predict, query, reference, select, train
 from .state import CampaignState
 
 
-def route_after_evaluate(state: CampaignState) -> str:
+def route_after_evaluate(state: CampaignState) -> Literal["predict", "__end__"]:
     return END if state.stop_reason else "predict"
 
 
 def build_graph() -> StateGraph:
     graph = StateGraph(CampaignState, context_schema=Context)
-    graph.add_node("reference", reference)
-    graph.add_node("label_weak", label_weak)
-    graph.add_node("train", train)
-    graph.add_node("evaluate", evaluate)
-    graph.add_node("predict", predict)
-    graph.add_node("select", select)
-    graph.add_node("query", query)
-    graph.add_node("check", check)
+    node = faults.wrapper()  # the identity unless a resume test sets W2S_KILL_AT
+    graph.add_node("reference", node(reference))
+    graph.add_node("label_weak", node(label_weak))
+    graph.add_node("train", node(train))
+    graph.add_node("evaluate", node(evaluate))
+    graph.add_node("predict", node(predict))
+    graph.add_node("select", node(select))
+    graph.add_node("query", node(query))
+    graph.add_node("check", node(check))
 
     graph.add_edge(START, "reference")
     graph.add_edge("reference", "label_weak")

@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 from langgraph.runtime import Runtime
 
-from w2s.oracles import ask, crashpoint
+from w2s.oracles import ask
 from w2s.store import Metric, Prediction, TrainingRound
 
 from .context import BULK, GOLD_ONLY, MISTAKES, Context
@@ -24,7 +24,6 @@ def reference(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """The weak floor and gold ceiling the audit measures PGR between: the reference
     experiment on this campaign's items and seed, unless one is logged already."""
     ctx = runtime.context
-    crashpoint("node:reference")
     config = reference_config(ctx.config) if ctx.config.reference else None
     if config is None:
         return {}
@@ -45,7 +44,6 @@ def reference(state: CampaignState, runtime: Runtime[Context]) -> dict:
 def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Cheap labels in bulk: each weak oracle labels the pool, within its budget."""
     ctx = runtime.context
-    crashpoint("node:label_weak")
     todo = [i for i in ctx.pool if i.id not in ctx.labels("weak")]
     for spec in ctx.config.oracles:
         if spec.role != "weak" or not todo:
@@ -61,7 +59,6 @@ def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
 def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Both heads on every label so far: weak labels, plus gold where bought."""
     ctx = runtime.context
-    crashpoint("node:train")
     weak, gold = ctx.labels("weak"), ctx.labels("gold")
     rows = [k for k, i in zip(ctx.pool_rows, ctx.pool) if i.id in weak or i.id in gold]
     items = [ctx.train_items[k] for k in rows]
@@ -89,7 +86,6 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Test accuracy (evaluation reads gold; nothing else here does), the
     student's own accuracy estimate on the pool, spend, and whether to stop."""
     ctx = runtime.context
-    crashpoint("node:evaluate")
     p_weak, p_true = ctx.predict(state.model_version, "test")
     ctx.store.write(_predictions(ctx, state, ctx.test, p_weak, p_true))
     hits = correct(ctx.store, ctx.test, p_true)
@@ -124,7 +120,6 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
 def predict(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """A new round: the current student's two heads on the pool, logged."""
     ctx = runtime.context
-    crashpoint("node:predict")
     p_weak, p_true = ctx.predict(state.model_version, "train")
     new = CampaignState(**{**state.__dict__, "round": state.round + 1})
     ctx.store.write(_predictions(ctx, new, ctx.pool, p_weak[ctx.pool_rows],
@@ -135,7 +130,6 @@ def predict(state: CampaignState, runtime: Runtime[Context]) -> dict:
 def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """The strategy's picks among pool items without gold, within the budget."""
     ctx = runtime.context
-    crashpoint("node:select")
     gold, weak = ctx.labels("gold"), ctx.labels("weak")
     probs = dict(((i, h), p) for i, h, p in ctx.store.sql(
         "SELECT item_id, head, prob FROM predictions WHERE campaign_id = ? AND round = ? "
@@ -163,7 +157,6 @@ def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
 def query(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Send the picks to the gold oracles, in config order, each within its budget."""
     ctx = runtime.context
-    crashpoint("node:query")
     by_id = {i.id: i for i in ctx.pool}
     todo = [by_id[i] for i in state.selected]
     scores = dict(zip(state.selected, state.scores))
@@ -185,7 +178,6 @@ def check(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Run the consistency checks the config enables on the model that just
     predicted; their scores feed this round's selection and the audit."""
     ctx = runtime.context
-    crashpoint("node:check")
     ctx.run_checks(state)
     return {}
 

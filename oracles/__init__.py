@@ -2,7 +2,7 @@
 
 from w2s._lazy import exports
 
-_FROM = {**dict.fromkeys(["Answer", "Oracle", "OracleStopped", "Recorder", "ask", "crashpoint"],
+_FROM = {**dict.fromkeys(["Answer", "Oracle", "OracleStopped", "Recorder", "ask"],
                          ".base"),
          **dict.fromkeys(["GroundTruthOracle", "NoisySupervisor"], ".ground_truth"),
          **dict.fromkeys(["ORACLES", "OracleContext", "OracleSpec", "make_oracle"], ".registry")}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -48,7 +46,6 @@ class Recorder:
             self.store.set_query_status([q.id for q, a in pairs if a is None], "skipped")
         self.answers.update({i.id: a for i, a in zip(items, answers) if a is not None})
         self._clock = time.monotonic()
-        crashpoint("label", len(items))
 
     def undo(self, item: Item) -> None:
         """Take back the label (or skip) given for item: the query is pending again."""
@@ -106,15 +103,3 @@ def ask(store: Store, oracle: Oracle, campaign_id: str, round: int, items: Seque
     return {q.item_id: known[q.id] for q in queries if q.id in known}
 
 
-_counts: dict[str, int] = {}
-
-
-def crashpoint(name: str, n: int = 1) -> None:
-    """Fault injection for the resume tests: W2S_KILL_AT=name:N kills this process
-    with SIGKILL once `name` has been passed N times. A no-op otherwise."""
-    target = os.environ.get("W2S_KILL_AT")
-    if not target or not target.startswith(name + ":"):
-        return
-    _counts[name] = _counts.get(name, 0) + n
-    if _counts[name] >= int(target.rsplit(":", 1)[1]):
-        os.kill(os.getpid(), signal.SIGKILL)

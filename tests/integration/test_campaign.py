@@ -45,9 +45,11 @@ model = "smollm2-135m-instruct"  # the fast student
 engine = "{ENGINE}"
 """
 
-# a paid gold oracle that writes down every item it is asked about, one label at a time
+# a paid gold oracle that writes down every item it is asked about, one label at a time;
+# KILL_AT_ASK=N kills the campaign when it is asked for its N-th label (N-1 are saved)
 PAID_ORACLE = """
 import os
+import signal
 from w2s.oracles import GroundTruthOracle
 
 class CountingGold(GroundTruthOracle):
@@ -59,6 +61,10 @@ class CountingGold(GroundTruthOracle):
         return cls(ctx.store, cost)
 
     def answer(self, items):
+        log = os.environ["ASKED_LOG"]
+        asked = len(open(log).read().split()) if os.path.exists(log) else 0
+        if asked + 1 == int(os.environ.get("KILL_AT_ASK", 0)):
+            os.kill(os.getpid(), signal.SIGKILL)
         with open(os.environ["ASKED_LOG"], "a") as f:
             f.writelines(i.id + "\\n" for i in items)
             f.flush()
@@ -143,17 +149,20 @@ def test_a_campaign_runs_end_to_end_and_logs_everything(baseline):
     assert "finished: gold budget spent" in status and "paid-gold" in status
 
 
-# before anything, after the bulk weak labels, in training, after the 6th of 12 paid
-# gold labels, in evaluation; the kill from outside lands inside a query (kills in
-# select and query passed too, and were dropped to keep CI short)
-@pytest.mark.parametrize("kill_at", ["node:label_weak:1", "label:2", "node:train:2", "label:66",
-                                     "node:evaluate:4"])
+# before anything, after the bulk weak labels are saved but not checkpointed, in
+# training, after the 6th of 12 paid gold labels, in evaluation; the kill from outside
+# lands inside a query (kills in select and query passed too, and were dropped to keep
+# CI short)
+@pytest.mark.parametrize("kill_at", ["node:label_weak:1", "after:label_weak:1", "node:train:2",
+                                     "ask:7", "node:evaluate:4"])
 def test_resume_after_kill_reaches_the_same_end(baseline, kill_at):
     root, base_ws, _, _ = baseline
     name = kill_at.replace(":", "-")
     ws, config, env = make_workspace(root, name, features_from=base_ws)
-    killed = w2s(ws, "campaign", "run", str(config), "--name", "c",
-                 env={**env, "W2S_KILL_AT": kill_at}, check=False)
+    fault = ({"KILL_AT_ASK": kill_at.split(":")[1]} if kill_at.startswith("ask:")
+             else {"W2S_KILL_AT": kill_at})
+    killed = w2s(ws, "campaign", "run", str(config), "--name", "c", env={**env, **fault},
+                 check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
     w2s(ws, "campaign", "resume", "c", env=env)
     assert end_state(ws) == end_state(base_ws)
