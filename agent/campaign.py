@@ -11,7 +11,7 @@ from pathlib import Path
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from w2s.oracles import OracleStopped
-from w2s.store import Campaign, Store, stable_id
+from w2s.store import Campaign, Store, queries, stable_id
 
 from .config import CampaignConfig, was_retired
 from .context import Context
@@ -73,7 +73,7 @@ def run_campaign(store: Store, campaign_id: str, workspace: str | Path,
     if state is not None and not pending:
         return state  # already finished
     ctx = Context(campaign_id, config, store, workspace, say, report, track)
-    _set_status(store, campaign_id, "running")
+    queries.set_status(store, campaign_id, "running")
     con = sqlite3.connect(workspace / CHECKPOINTS, check_same_thread=False)
     try:
         graph = build_graph().compile(checkpointer=SqliteSaver(con))
@@ -82,17 +82,13 @@ def run_campaign(store: Store, campaign_id: str, workspace: str | Path,
             say(f"resuming {campaign_id} at round {state.round}, before {', '.join(pending)}")
         result = graph.invoke(start, _graph_config(campaign_id), context=ctx, durability="sync")
     except OracleStopped:
-        _set_status(store, campaign_id, "stopped")
+        queries.set_status(store, campaign_id, "stopped")
         raise
     except BaseException:
-        _set_status(store, campaign_id, "failed")
+        queries.set_status(store, campaign_id, "failed")
         raise
     finally:
         ctx.close()
         con.close()
-    _set_status(store, campaign_id, "done")
+    queries.set_status(store, campaign_id, "done")
     return CampaignState(**result) if isinstance(result, dict) else result
-
-
-def _set_status(store: Store, campaign_id: str, status: str) -> None:
-    store.sql("UPDATE campaigns SET status = ? WHERE id = ?", [status, campaign_id])

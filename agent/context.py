@@ -12,14 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from w2s.oracles import Answer, Oracle, OracleContext, make_oracle
-from w2s.store import Dataset, Item, Store
+from w2s.store import Dataset, Item, Store, queries
 from w2s.store.datasets.base import unit_hash
 
 from .config import CampaignConfig, CampaignOracle
 from .student.engines import Track, no_track
 from .training.trainers import ProbeTrainer, make_trainer
 
-BULK, WEAK_TRAINING = "bulk", "weak-training"  # query strategies that are not gold purchases
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
 GOLD_ONLY = ":gold-only"  # a round's model version + this: its gold-only baseline
 
@@ -130,34 +129,21 @@ class Context:
         return self._oracles[key]
 
     def latest_prediction(self, item_id: str) -> tuple[float, float] | None:
-        rows = dict(self.store.sql(
-            "SELECT head, arg_max(prob, round) FROM predictions WHERE campaign_id = ? "
-            "AND item_id = ? GROUP BY head", [self.campaign_id, item_id]))
+        rows = queries.latest_prediction(self.store, self.campaign_id, item_id)
         return (rows["weak"], rows["true"]) if len(rows) == 2 else None
 
     def labels(self, role: str) -> dict[str, Answer]:
         """Every label of the campaign from oracles in this role, by item id."""
-        where = ("q.strategy = ?" if role == "weak" else "q.strategy NOT IN (?, ?)")
-        params = [BULK] if role == "weak" else [BULK, WEAK_TRAINING]
-        rows = self.store.sql(
-            "SELECT q.item_id, l.value, l.confidence FROM queries q JOIN labels l "
-            f"ON l.query_id = q.id WHERE q.campaign_id = ? AND {where} ORDER BY q.round, q.id",
-            [self.campaign_id, *params])
+        rows = queries.campaign_labels(self.store, self.campaign_id, weak=role == "weak")
         return {i: Answer(v, c) for i, v, c in rows}
 
     def spent(self, oracle: str, before_round: int) -> int:
         """Gold labels this oracle gave in earlier rounds."""
-        return self.store.sql(
-            "SELECT count(*) FROM queries q JOIN labels l ON l.query_id = q.id "
-            "WHERE q.campaign_id = ? AND q.oracle = ? AND q.round < ? "
-            "AND q.strategy NOT IN (?, ?)",
-            [self.campaign_id, oracle, before_round, BULK, WEAK_TRAINING])[0][0]
+        return queries.gold_spent(self.store, self.campaign_id, oracle, before_round)
 
     def cost(self) -> float:
         """What the campaign's labels cost (the weak model's own training set aside)."""
-        return float(self.store.sql(
-            "SELECT coalesce(sum(q.cost), 0) FROM queries q JOIN labels l ON l.query_id = q.id "
-            "WHERE q.campaign_id = ? AND q.strategy <> ?", [self.campaign_id, WEAK_TRAINING])[0][0])
+        return queries.cost(self.store, self.campaign_id)
 
     def pool_features(self) -> np.ndarray | None:
         if isinstance(self.trainer, ProbeTrainer):
@@ -171,10 +157,7 @@ class Context:
 
     def check_scores(self, round: int) -> dict[str, np.ndarray]:
         """Each check's latest violation score per pool item (NaN where unchecked)."""
-        rows = self.store.sql(
-            "SELECT check_name, item_id, arg_max(violation, round) FROM ("
-            "  SELECT check_name, unnest(item_ids) AS item_id, violation, round FROM checks"
-            "  WHERE campaign_id = ? AND round <= ?) GROUP BY ALL", [self.campaign_id, round])
+        rows = queries.check_scores(self.store, self.campaign_id, round)
         index = {i.id: k for k, i in enumerate(self.pool)}
         out: dict[str, np.ndarray] = {}
         for name, item, score in rows:

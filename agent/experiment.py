@@ -21,8 +21,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_oracle
-from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound,
+from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound, queries,
                        stable_id)
+from w2s.store.queries import Purpose
 
 from .context import select_items, split_by_group
 from .evaluate import correct, pgr_ci
@@ -133,8 +134,7 @@ def find_reference(store: Store, config: ExperimentConfig) -> str | None:
     """The newest finished experiment run like `config` that covers its seeds and losses."""
     want = config.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
     want["train"].pop("loss")
-    for exp_id, raw in store.sql("SELECT id, config FROM campaigns WHERE id LIKE 'exp-%' "
-                                 "AND status = 'done' ORDER BY created_at DESC"):
+    for exp_id, raw in queries.finished_experiments(store):
         if json.loads(raw).get("sampling") != SAMPLING:
             continue  # an older w2s drew other items and halves
         if "feature_depth" not in json.loads(raw).get("student", {}):
@@ -167,7 +167,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
         f"exp-{config.dataset}-{stable_id(config.model_dump_json(), datetime.now())[:8]}"
     store.write([Campaign(id=exp_id, dataset=config.dataset,
                           config=config.model_dump(mode="json"), status="running")])
-    store.sql("UPDATE campaigns SET status = 'running' WHERE id = ?", [exp_id])
+    queries.set_status(store, exp_id, "running")
     say(f"{exp_id}: {len(train)} train items (two halves), {len(test)} test items, "
         f"seeds {config.seeds}")
 
@@ -185,9 +185,9 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
 
             weak_oracle = make_oracle(weak_spec(config), OracleContext(
                 store, dataset, exp_id, Path(workspace), seed, weak_training=items_a))
-            weak_b = ask(store, weak_oracle, exp_id, seed, items_b, "weak-labels")
-            weak_test = ask(store, weak_oracle, exp_id, seed, test, "evaluation")
-            gold_b = ask(store, gt, exp_id, seed, items_b, "ceiling")
+            weak_b = ask(store, weak_oracle, exp_id, seed, items_b, Purpose.WEAK_LABELS)
+            weak_test = ask(store, weak_oracle, exp_id, seed, test, Purpose.EVALUATION)
+            gold_b = ask(store, gt, exp_id, seed, items_b, Purpose.CEILING)
 
             p_weak_b = np.array([weak_b[i.id].p1 for i in items_b])
             probs = {WEAK: np.array([weak_test[i.id].p1 for i in test])}
@@ -219,7 +219,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
                 store.write([Metric(campaign_id=exp_id, round=seed, name=f"acc:{method}",
                                     scope="test", value=float(np.nanmean(hits[method][-1])))])
     except BaseException:
-        store.sql("UPDATE campaigns SET status = 'failed' WHERE id = ?", [exp_id])
+        queries.set_status(store, exp_id, "failed")
         raise
     finally:
         if trainer is not None:
@@ -243,7 +243,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     summary.append(Metric(campaign_id=exp_id, round=0, name="seconds", scope="summary",
                           value=result.seconds))
     store.write(summary)
-    store.sql("UPDATE campaigns SET status = 'done' WHERE id = ?", [exp_id])
+    queries.set_status(store, exp_id, "done")
     return result
 
 

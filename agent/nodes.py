@@ -10,9 +10,10 @@ import numpy as np
 from langgraph.runtime import Runtime
 
 from w2s.oracles import ask
-from w2s.store import Metric, Prediction, TrainingRound
+from w2s.store import Metric, Prediction, TrainingRound, queries
+from w2s.store.queries import Purpose
 
-from .context import BULK, GOLD_ONLY, MISTAKES, Context
+from .context import GOLD_ONLY, MISTAKES, Context
 from .evaluate import all_have_gold, correct
 from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
@@ -51,7 +52,7 @@ def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
         oracle = ctx.oracle(spec)
         take = todo if spec.budget is None else todo[:spec.budget]
         ctx.say(f"weak labels from {oracle.name}: {len(take)} items")
-        got = ask(ctx.store, oracle, ctx.campaign_id, 0, take, BULK)
+        got = ask(ctx.store, oracle, ctx.campaign_id, 0, take, Purpose.BULK)
         todo = [i for i in todo if i.id not in got]
     return {"round": 0, "gold_budget": ctx.config.gold_budget}
 
@@ -131,9 +132,8 @@ def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """The strategy's picks among pool items without gold, within the budget."""
     ctx = runtime.context
     gold, weak = ctx.labels("gold"), ctx.labels("weak")
-    probs = dict(((i, h), p) for i, h, p in ctx.store.sql(
-        "SELECT item_id, head, prob FROM predictions WHERE campaign_id = ? AND round = ? "
-        "AND model_version = ?", [ctx.campaign_id, state.round, state.model_version]))
+    probs = queries.round_predictions(ctx.store, ctx.campaign_id, state.round,
+                                      state.model_version)
     ids = [i.id for i in ctx.pool]
     view = PoolView(
         p_weak=np.array([probs[i, "weak"] for i in ids]),

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
-from w2s.agent.context import BULK, GOLD_ONLY, MISTAKES, WEAK_TRAINING
+from w2s.agent.context import GOLD_ONLY, MISTAKES
 from w2s.agent.training.trainers import OTHER
 from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
 from w2s.store.gold import read_gold
-from w2s.store import Store
+from w2s.store import Campaign, Store, queries
+from w2s.store.queries import Purpose
 
 VIOLATION = 0.1  # a check flags an item above this score (as the campaign prints)
 N_BOOT = 1000
@@ -50,38 +51,28 @@ def _rate(hits: np.ndarray) -> float | None:
 
 
 def _load(store: Store, campaign_id: str) -> CampaignConfig:
-    row = store.sql("SELECT config FROM campaigns WHERE id = ?", [campaign_id])
-    if not row:
-        known = [c for (c,) in store.sql(
-            "SELECT id FROM campaigns WHERE id NOT LIKE 'exp-%' ORDER BY created_at")]
+    found = store.select(Campaign, "id = ?", [campaign_id])
+    if not found:
         raise AuditError(f"no campaign {campaign_id!r} in the log; known: "
-                         f"{', '.join(known) or 'none'}")
-    if campaign_id.startswith("exp-"):
+                         f"{', '.join(queries.campaign_ids(store)) or 'none'}")
+    if campaign_id.startswith(queries.EXPERIMENT_PREFIX):
         raise AuditError(f"{campaign_id} is an experiment run; audit the campaign that uses it")
-    return logged_config(json.loads(row[0][0]))
+    return logged_config(found[0].config)
 
 
 def _test_predictions(store: Store, run_id: str, version: str) -> dict[str, tuple[float, float]]:
     """item -> (P(weak label 1), P(true label 1)) of one model version on test items."""
     out: dict[str, list[float]] = {}
-    for item, head, prob in store.sql(
-            "SELECT p.item_id, p.head, p.prob FROM predictions p JOIN items i ON i.id = p.item_id "
-            "WHERE p.campaign_id = ? AND p.model_version = ? AND i.split = 'test'",
-            [run_id, version]):
+    for item, head, prob in queries.test_predictions(store, run_id, version):
         out.setdefault(item, [math.nan, math.nan])[head == "true"] = prob
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def _test_set(store: Store, config: CampaignConfig, ids: list[str], reference: str | None) -> TestSet:
-    rows = {i: c for i, c in store.sql(
-        "SELECT id, category FROM items WHERE id IN (SELECT unnest(?))", [ids])}
+    rows = queries.categories(store, ids)
     gold = read_gold(store, item_ids=ids)
-    sup: dict[str, int] = {}
-    if reference:
-        sup = dict(store.sql(
-            "SELECT q.item_id, l.value FROM queries q JOIN labels l ON l.query_id = q.id "
-            "WHERE q.campaign_id = ? AND q.round = ? AND q.strategy = 'evaluation'",
-            [reference, config.seed]))
+    sup = (queries.labels_of_purpose(store, reference, config.seed, Purpose.EVALUATION)
+           if reference else {})
     cats = np.array([rows[i] for i in ids])
     return TestSet(ids, cats, np.isin(cats, config.held_out),
                    np.array([gold.get(i, -1) for i in ids]),
@@ -125,22 +116,17 @@ def _reference_methods(store: Store, reference: str, seed: int, ids: list[str],
     zero = _test_predictions(store, reference, f"{ZERO_SHOT}:seed{seed}")
     if zero:
         methods[ZERO_SHOT] = _hard(zero, ids)
-    for version, details in store.sql(
-            "SELECT model_version, details FROM training_rounds WHERE campaign_id = ? AND round = ? "
-            "ORDER BY model_version", [reference, seed]):
+    for round, version, _, _, details in queries.training_rounds(store, reference):
+        if round != seed:
+            continue
         methods[json.loads(details)["method"]] = _hard(_test_predictions(store, reference, version), ids)
     return methods
 
 
 def _spend(store: Store, campaign_id: str, round: int) -> dict:
     """Labels and cost per oracle up to a round (the weak model's own training set aside)."""
-    rows = store.sql(
-        "SELECT q.oracle, q.strategy = ? AS bulk, count(*), sum(q.cost) FROM queries q "
-        "JOIN labels l ON l.query_id = q.id WHERE q.campaign_id = ? AND q.round <= ? "
-        "AND q.strategy <> ? GROUP BY ALL ORDER BY 1, 2",
-        [BULK, campaign_id, round, WEAK_TRAINING])
     out = {}
-    for oracle, bulk, n, cost in rows:
+    for oracle, bulk, n, cost in queries.spend(store, campaign_id, round):
         entry = out.setdefault(oracle, {"labels": 0, "cost": 0.0, "gold": 0})
         entry["labels"] += n
         entry["cost"] = _num(entry["cost"] + cost)
@@ -151,10 +137,8 @@ def _spend(store: Store, campaign_id: str, round: int) -> dict:
 
 def _checks(store: Store, campaign_id: str, version: str) -> dict:
     return {name: {"n": n, "violation_rate": _num(rate), "mean_violation": _num(mean)}
-            for name, n, rate, mean in store.sql(
-                "SELECT check_name, count(*), avg((violation > ?)::DOUBLE), avg(violation) "
-                "FROM checks WHERE campaign_id = ? AND model_version = ? GROUP BY 1 ORDER BY 1",
-                [VIOLATION, campaign_id, version])}
+            for name, n, rate, mean in queries.check_summary(store, campaign_id, version,
+                                                             VIOLATION)}
 
 
 def audit_campaign(store: Store, campaign_id: str) -> dict:
@@ -162,8 +146,7 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
     config = _load(store, campaign_id)
     ref_config = reference_config(config)
     reference = find_reference(store, ref_config) if ref_config else None
-    rounds = store.sql("SELECT round, model_version, n_weak, n_gold FROM training_rounds "
-                       "WHERE campaign_id = ? ORDER BY round", [campaign_id])
+    rounds = [r[:4] for r in queries.training_rounds(store, campaign_id)]
     preds = {r: _test_predictions(store, campaign_id, v) for r, v, _, _ in rounds}
     rounds = [r for r in rounds if preds[r[0]]]  # a round killed before its evaluation
     if not rounds:
@@ -173,8 +156,7 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
     methods = _reference_methods(store, reference, config.seed, ids, test) if reference else {}
     floor, ceiling = methods.get(WEAK), methods.get(CEILING)
     supervised = ~test.held_out
-    logged = {(r, n, s): v for r, n, s, v in store.sql(
-        "SELECT round, name, scope, value FROM metrics WHERE campaign_id = ?", [campaign_id])}
+    logged = {(r, n, s): v for r, n, s, v in queries.metrics(store, campaign_id)}
 
     per_round = []
     for r, version, n_weak, n_gold in rounds:
@@ -218,7 +200,7 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
     pgrs = [(r["gold_labels"], r.get("pgr")) for r in per_round]
     return {
         "campaign": campaign_id, "dataset": config.dataset, "seed": config.seed,
-        "status": store.sql("SELECT status FROM campaigns WHERE id = ?", [campaign_id])[0][0],
+        "status": store.select(Campaign, "id = ?", [campaign_id])[0].status,
         "strategy": config.strategy.name, "loss": config.train.loss,
         "checks": [c.name for c in config.checks], "consistency": config.train.consistency,
         "held_out": config.held_out, "reference": reference,

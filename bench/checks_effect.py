@@ -20,7 +20,7 @@ from w2s.agent.campaign import init_campaign, run_campaign
 from w2s.agent.config import CampaignConfig
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
-from w2s.store import Store
+from w2s.store import Store, queries
 
 from w2s_experiments import ensure_dataset  # noqa: E402  (same folder)
 
@@ -72,12 +72,13 @@ def main() -> None:
                         stopping=[{"name": "budget"}])
                     cid = init_campaign(store, cfg)
                     run_campaign(store, cid, ws, say=lambda m, t=task: console.log(f"[{t}] {m}"))
-                    acc = dict(store.sql("SELECT round, value FROM metrics WHERE campaign_id = ? "
-                                         "AND name = 'acc:true' AND scope = 'test'", [cid]))
+                    acc = {r: v for r, n, s, v in queries.metrics(store, cid)
+                           if (n, s) == ("acc:true", "test")}
                     curves.append([acc[r] for r in sorted(acc)])
-                    viol = store.sql("SELECT avg(violation) FROM checks WHERE campaign_id = ? "
-                                     "AND round = (SELECT max(round) FROM checks WHERE campaign_id = ?)",
-                                     [cid, cid])[0][0]
+                    per_round = queries.checks_per_round(store, cid, 0.1)  # all checks
+                    last = max(r for r, *_ in per_round)
+                    n = sum(k for r, _, k, _, _ in per_round if r == last)
+                    viol = sum(k * m for r, _, k, m, _ in per_round if r == last) / n
                     finals.append(viol)
                 mean = np.mean(curves, axis=0)
                 rows.append((task, arm, weak, ceiling, mean, finals, time.monotonic() - start))

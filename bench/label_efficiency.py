@@ -24,7 +24,7 @@ from w2s.agent.campaign import init_campaign, run_campaign
 from w2s.agent.config import CampaignConfig
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
-from w2s.store import Store
+from w2s.store import Store, queries
 
 from w2s_experiments import TASKS, ensure_dataset  # noqa: E402  (same folder)
 
@@ -75,8 +75,8 @@ def main() -> None:
                         stopping=[{"name": "budget"}])
                     cid = init_campaign(store, cfg)
                     run_campaign(store, cid, ws)
-                    acc = dict(store.sql("SELECT round, value FROM metrics WHERE campaign_id = ? "
-                                         "AND name = 'acc:true' AND scope = 'test'", [cid]))
+                    acc = {r: v for r, n, s, v in queries.metrics(store, cid)
+                           if (n, s) == ("acc:true", "test")}
                     runs.append([acc[r] for r in range(len(budgets))])
                     console.log(f"[{task}] {strategy} seed {seed}: "
                                 + " ".join(f"{a:.3f}" for a in runs[-1]))

@@ -148,15 +148,13 @@ def _run(ctx: typer.Context, store: Store, campaign_id: str) -> None:
 
 
 def _list(store: Store) -> Table:
-    from w2s.store import Campaign
+    from w2s.store import Campaign, queries
 
     t = Table("campaign", "dataset", "status", "rounds", "gold labels", "created")
     for c in store.select(Campaign):
         if "oracles" not in c.config:
             continue
-        rounds, gold = store.sql(
-            "SELECT coalesce(max(round), 0), coalesce(max(value) FILTER (name = 'gold_labels'), 0) "
-            "FROM metrics WHERE campaign_id = ?", [c.id])[0]
+        rounds, gold = queries.progress(store, c.id)
         t.add_row(c.id, c.dataset, c.status, str(rounds), str(int(gold)), f"{c.created_at:%Y-%m-%d %H:%M}")
     return t
 
@@ -164,8 +162,9 @@ def _list(store: Store) -> Table:
 def rounds_table(store: Store, campaign_id: str) -> Table:
     cols = [("acc:true", "test"), ("acc:weak-head", "test"), ("acc:true", "held-out"),
             ("est_acc", "pool"), ("gold_labels", "spend"), ("cost", "spend")]
-    rows = store.sql("SELECT round, name, scope, value FROM metrics WHERE campaign_id = ? "
-                     "ORDER BY round", [campaign_id])
+    from w2s.store import queries
+
+    rows = queries.metrics(store, campaign_id)
     by_round: dict[int, dict] = {}
     for r, n, s, v in rows:
         by_round.setdefault(r, {})[(n, s)] = v
@@ -179,11 +178,9 @@ def rounds_table(store: Store, campaign_id: str) -> Table:
 
 
 def oracle_table(store: Store, campaign_id: str, config: CampaignConfig) -> Table:
-    rows = store.sql(
-        "SELECT q.oracle, q.strategy, count(l.query_id), count(*) FILTER (q.status = 'pending'), "
-        "count(*) FILTER (q.status = 'skipped'), coalesce(sum(q.cost) FILTER (l.query_id IS NOT NULL), 0) "
-        "FROM queries q LEFT JOIN labels l ON l.query_id = q.id WHERE q.campaign_id = ? "
-        "GROUP BY ALL ORDER BY ALL", [campaign_id])
+    from w2s.store import queries
+
+    rows = queries.queries_per_oracle(store, campaign_id)
     t = Table("oracle", "asked for", "labels", "pending", "skipped", "cost",
               title="labels per oracle; budgets: " + ", ".join(
                   f"{o.name} ({o.role}) {'unlimited' if o.budget is None else o.budget}"
@@ -194,9 +191,9 @@ def oracle_table(store: Store, campaign_id: str, config: CampaignConfig) -> Tabl
 
 
 def check_table(store: Store, campaign_id: str) -> Table:
-    rows = store.sql("SELECT round, check_name, count(*), avg(violation), "
-                     "avg((violation > 0.1)::INT) FROM checks WHERE campaign_id = ? "
-                     "GROUP BY ALL ORDER BY ALL", [campaign_id])
+    from w2s.store import queries
+
+    rows = queries.checks_per_round(store, campaign_id, 0.1)
     t = Table("round", "check", "checked", "mean violation", "violation rate (> 0.1)",
               title="consistency checks")
     for r, name, n, mean, rate in rows:

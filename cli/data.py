@@ -99,14 +99,11 @@ def _renamed(loaded: LoadedDataset, name: str) -> LoadedDataset:
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """The datasets in the workspace."""
+    from w2s.store import queries
     from w2s.store.gold import gold_per_dataset
 
     with open_store(ctx) as store:
-        rows = store.sql("""
-            SELECT d.name, count(i.id), count(DISTINCT i.split), count(DISTINCT i.category),
-                   d.description
-            FROM datasets d LEFT JOIN items i ON i.dataset = d.name
-            GROUP BY d.name, d.description ORDER BY d.name""")
+        rows = queries.dataset_summary(store)
         gold = gold_per_dataset(store)
     table = Table("dataset", "items", "gold", "splits", "categories", "description",
                   title="datasets")

@@ -73,14 +73,13 @@ def info(ctx: typer.Context) -> None:
     """The workspace: where it is, its schema version, rows per table."""
     from rich.table import Table
 
+    from w2s.store import queries
     from w2s.store.gold import gold_per_dataset
     from w2s.store.schema import LATEST
 
     with open_store(ctx) as store:
-        tables = [t for (t,) in store.sql(
-            "SELECT table_name FROM information_schema.tables ORDER BY table_name")]
         counts = {t: sum(gold_per_dataset(store).values()) if t == "gold" else
-                  store.sql(f'SELECT count(*) FROM "{t}"')[0][0] for t in tables}
+                  queries.row_count(store, t) for t in queries.tables(store)}
         version = store.version()
     console.print(f"workspace {workspace_path(ctx).resolve()}  (schema v{version}, "
                   f"w2s reads v{LATEST})")

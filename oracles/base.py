@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from w2s.store import Item, Label, Query, Store
+from w2s.store import Item, Label, Query, Store, queries
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Recorder:
         """Take back the label (or skip) given for item: the query is pending again."""
         q = self.queries[item.id]
         with self.store.transaction():
-            self.store.sql("DELETE FROM labels WHERE query_id = ?", [q.id])
+            queries.delete_label(self.store, q.id)
             self.store.set_query_status([q.id], "pending")
         self.answers.pop(item.id, None)
 
@@ -83,23 +83,21 @@ def ask(store: Store, oracle: Oracle, campaign_id: str, round: int, items: Seque
     """Buy labels for items and log them. A query already answered in the log is
     not sent again, so a retried or resumed call never pays twice for a label it
     got; each label is committed as it arrives."""
-    queries = [Query(campaign_id=campaign_id, round=round, item_id=item.id, oracle=oracle.name,
-                     strategy=strategy, score=None if scores is None else float(scores[k]),
-                     cost=oracle.cost) for k, item in enumerate(items)]
-    store.write(queries)  # pending, unless already there
-    ids = [q.id for q in queries]
-    known = {q: Answer(v, c) for q, v, c in store.sql(
-        "SELECT query_id, value, confidence FROM labels WHERE list_contains(?, query_id)", [ids])}
-    skipped = {q for (q,) in store.sql("SELECT id FROM queries WHERE list_contains(?, id) "
-                                       "AND status = 'skipped'", [ids])}
-    todo = [item for q, item in zip(queries, items) if q.id not in known and q.id not in skipped]
+    asked = [Query(campaign_id=campaign_id, round=round, item_id=item.id, oracle=oracle.name,
+                   strategy=str(strategy), score=None if scores is None else float(scores[k]),
+                   cost=oracle.cost) for k, item in enumerate(items)]
+    store.write(asked)  # pending, unless already there
+    ids = [q.id for q in asked]
+    known = {q: Answer(v, c) for q, (v, c) in queries.answers(store, ids).items()}
+    skipped = queries.skipped(store, ids)
+    todo = [item for q, item in zip(asked, items) if q.id not in known and q.id not in skipped]
     if todo:
-        recorder = Recorder(store, oracle.name, {q.item_id: q for q in queries})
+        recorder = Recorder(store, oracle.name, {q.item_id: q for q in asked})
         if isinstance(oracle, Oracle):
             oracle.label(todo, recorder)
         else:  # a user's class with only answer(items)
             label_in_chunks(oracle, todo, recorder)
         known.update({recorder.queries[i].id: a for i, a in recorder.answers.items()})
-    return {q.item_id: known[q.id] for q in queries if q.id in known}
+    return {q.item_id: known[q.id] for q in asked if q.id in known}
 
 

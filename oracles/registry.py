@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from w2s.store import Dataset, Item, Store
+from w2s.store.queries import Purpose
 
 from .base import Oracle, ask
 from .ground_truth import GroundTruthOracle, NoisySupervisor
@@ -54,7 +55,7 @@ def _weak_model(ctx: OracleContext, cost: float, model: str = "tfidf") -> Oracle
     if not ctx.weak_training:
         raise ValueError("the weak-model oracle needs items to train on (weak_training)")
     gold = ask(ctx.store, GroundTruthOracle(ctx.store), ctx.campaign_id, ctx.seed,
-               ctx.weak_training, "weak-training")
+               ctx.weak_training, Purpose.WEAK_TRAINING)
     fit_on = [i for i in ctx.weak_training if i.id in gold]
     weak = make_weak_model(model).fit([weak_text(i, ctx.dataset) for i in fit_on],
                                       [gold[i.id].value for i in fit_on], ctx.seed)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 
-from w2s.store import Dataset, Item, Store
+from w2s.store import Dataset, Item, Store, queries
 
 from .base import Answer, Oracle, OracleStopped, Recorder
 
@@ -165,10 +165,8 @@ class WebOracle(Oracle):
     def labeled_before(self) -> int:
         """Labels this oracle gave the campaign before the current batch."""
         current = self.queue.given.keys()
-        rows = self.store.sql(
-            "SELECT q.item_id FROM queries q JOIN labels l ON l.query_id = q.id "
-            "WHERE q.campaign_id = ? AND q.oracle = ?", [self.campaign_id, self.name])
-        return sum(1 for (i,) in rows if i not in current)
+        return sum(1 for i in queries.oracle_items(self.store, self.campaign_id, self.name)
+                   if i not in current)
 
     def label(self, items: Sequence[Item], recorder: Recorder) -> None:
         self.serve()

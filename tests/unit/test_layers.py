@@ -64,3 +64,17 @@ def test_dependencies_point_one_way():
             if theirs is not None and theirs > own:
                 wrong.append(f"{rel}:{line} imports {target}")
     assert wrong == []
+
+
+def test_no_raw_sql_outside_the_store():
+    """Every statement is a named query in store/ (`w2s audit sql` runs the user's own)."""
+    root = Path(w2s.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(("store/", "tests/", "build/", ".venv/")):
+            continue
+        for k, line in enumerate(path.read_text().splitlines(), 1):
+            if (".sql(" in line or "con.execute(" in line) and rel != "cli/audit.py":
+                found.append(f"{rel}:{k}")
+    assert found == []
