@@ -45,7 +45,8 @@ def reference(state: CampaignState, runtime: Runtime[Context]) -> dict:
 def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Cheap labels in bulk: each weak oracle labels the pool, within its budget."""
     ctx = runtime.context
-    todo = [i for i in ctx.pool if i.id not in ctx.labels("weak")]
+    have = ctx.labels("weak")  # once: a kill may have left some of the pool labeled
+    todo = [i for i in ctx.pool if i.id not in have]
     for spec in ctx.config.oracles:
         if spec.role != "weak" or not todo:
             continue
