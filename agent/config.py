@@ -6,7 +6,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationError,
+                      model_validator)
 
 from w2s.oracles import OracleSpec
 
@@ -43,7 +44,9 @@ class CampaignConfig(BaseModel):
     # the best measured with the mistake model (bench/gold_efficiency.py, built-in task)
     strategy: Named = Named(name="entropy")
     diversity: Literal["none", "category", "kcenter"] = "none"
-    batch_size: int = Field(default=10, ge=1)  # gold labels per round
+    # gold labels bought per round (batch_size: its name before w2s 0.2, still read)
+    gold_per_round: int = Field(default=10, ge=1,
+                                validation_alias=AliasChoices("gold_per_round", "batch_size"))
     stopping: list[Named] = [Named(name="budget"), Named(name="plateau"),
                              Named(name="max-rounds", params={"rounds": 10})]
     checks: list[Named] = []
@@ -96,23 +99,31 @@ def was_retired(raw: dict) -> bool:
     return any(k in raw.get("train", {}) for k in RETIRED)
 
 
-def load_config(path: str | Path, **overrides: Any) -> CampaignConfig:
-    """Read and validate a config file; errors name the file, the field and why."""
+def read_settings(path: str | Path) -> dict[str, Any]:
+    """The settings in a TOML or YAML file (by its suffix), for any config model; errors
+    name the file and where."""
     path = Path(path)
+    yaml_file = path.suffix in (".yaml", ".yml")
     try:
         text = path.read_text()
     except OSError as e:
         raise ConfigError(f"{path}: {e.strerror}") from e
     try:
-        if path.suffix in (".yaml", ".yml"):
+        if yaml_file:
             import yaml
             data = yaml.safe_load(text) or {}
         else:
             data = tomllib.loads(text)
     except Exception as e:  # TOML and YAML parse errors both say where
-        raise ConfigError(f"{path}: not valid {'YAML' if path.suffix in ('.yaml', '.yml') else 'TOML'}: {e}") from e
+        raise ConfigError(f"{path}: not valid {'YAML' if yaml_file else 'TOML'}: {e}") from e
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a table of settings at the top level")
+    return data
+
+
+def load_config(path: str | Path, **overrides: Any) -> CampaignConfig:
+    """Read and validate a campaign config file; errors name the file, the field and why."""
+    data = read_settings(path)
     try:
         return CampaignConfig(**{**data, **overrides})
     except ValidationError as e:

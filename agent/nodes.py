@@ -148,7 +148,8 @@ def select(state: CampaignState, runtime: Runtime[Context]) -> dict:
     candidates = np.array([k for k, i in enumerate(ids) if i not in gold], int)
     budget_left = (None if state.gold_budget is None
                    else max(state.gold_budget - state.gold_spent, 0))
-    k = ctx.config.batch_size if budget_left is None else min(ctx.config.batch_size, budget_left)
+    k = ctx.config.gold_per_round if budget_left is None else min(ctx.config.gold_per_round,
+                                                                   budget_left)
     scores = make_strategy(ctx.config.strategy.name, ctx.config.strategy.params).score(view)
     chosen = pick(scores, candidates, k, ctx.config.diversity, view.categories, view.features)
     return {"selected": [ids[k] for k in chosen], "scores": [float(scores[k]) for k in chosen],

@@ -64,7 +64,7 @@ def main() -> None:
                 for seed in seeds:
                     cfg = CampaignConfig(
                         dataset=dataset, categories=categories, seed=seed,
-                        n_train=args.n_train, n_test=args.n_test, batch_size=args.batch,
+                        n_train=args.n_train, n_test=args.n_test, gold_per_round=args.batch,
                         strategy={"name": strategy}, checks=checks, student=student,
                         train={"consistency": terms},
                         oracles=[{"name": "weak-model", "role": "weak", "params": {"model": "tfidf"}},

@@ -68,7 +68,7 @@ def main() -> None:
                     cfg = CampaignConfig(
                         dataset=dataset, categories=categories, max_text_chars=max_chars,
                         seed=seed, n_train=args.n_train, n_test=args.n_test,
-                        strategy={"name": strategy}, batch_size=args.batch, student=student,
+                        strategy={"name": strategy}, gold_per_round=args.batch, student=student,
                         oracles=[{"name": "weak-model", "role": "weak", "params": {"model": "tfidf"}},
                                  {"name": "ground-truth", "role": "gold", "cost": 1.0,
                                   "budget": args.budget}],

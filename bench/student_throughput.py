@@ -49,7 +49,7 @@ def main() -> None:
             url = server.start()
     rows = []
     try:
-        config = StudentConfig(url=url, served_name=model_dir.name, batch_size=args.batch_size,
+        config = StudentConfig(url=url, served_name=model_dir.name, request_batch=args.batch_size,
                                concurrency=args.concurrency)
         with Student(config, workspace) as student:
             prompts = student.prompts(items, dataset)

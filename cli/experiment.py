@@ -3,7 +3,6 @@ weak-to-strong, and the strong ceiling, with PGR and bootstrap intervals."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -33,20 +32,21 @@ def experiment(
     mode: Annotated[Optional[str], typer.Option(help="probe (heads on frozen features) or lora (adapters served by vLLM). [default: probe]")] = None,
     engine: Annotated[Optional[str], typer.Option(help="vllm (a server) or hf (in-process). [default: vllm]")] = None,
     model: Annotated[Optional[str], typer.Option(help="Student model name or HF folder.")] = None,
-    config: Annotated[Optional[Path], typer.Option(help="A TOML file with any ExperimentConfig field; the options you type override it.")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="A TOML or YAML file with any ExperimentConfig field; the options you type override it.")] = None,
 ) -> None:
     """Reproduce weak-to-strong generalization on one dataset."""
     from pydantic import ValidationError
 
+    from w2s.agent.config import ConfigError, read_settings
     from w2s.agent.experiment import ExperimentConfig, run_experiment
     from w2s.agent.student import EngineError, ModelError
 
     raw: dict = {}
     if config is not None:
         try:
-            raw = tomllib.loads(config.read_text())
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            fail(f"{config}: {e}")
+            raw = read_settings(config)
+        except ConfigError as e:
+            fail(str(e))
     typed = {name for name in ("weak", "seeds", "n_train", "n_test", "losses", "category",
                                "held_out", "mode", "engine", "model")
              # by name: typer ships its own copy of click's ParameterSource

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from w2s.store import Dataset, Item, Prediction, Store
 
@@ -33,7 +33,9 @@ class StudentConfig(BaseModel):
     # probe mode: features are the last-token state of the layer at this fraction of
     # the model's depth (1.0: the last layer), from a truncated copy of the model
     feature_depth: float = Field(default=FEATURE_DEPTH, gt=0, le=1)
-    batch_size: int = Field(default=32, ge=1)
+    # prompts per request to the engine (batch_size: its name before w2s 0.2, still read)
+    request_batch: int = Field(default=32, ge=1,
+                               validation_alias=AliasChoices("request_batch", "batch_size"))
     concurrency: int = Field(default=2, ge=1)
     timeout_s: float = Field(default=300.0, gt=0)
     retries: int = Field(default=3, ge=0)
@@ -59,13 +61,13 @@ class Student:
     def open(self) -> "Student":
         c = self.config
         if c.engine == "hf":
-            self.engine = HFEngine(self.model_dir, batch_size=min(c.batch_size, 16))
+            self.engine = HFEngine(self.model_dir, batch_size=min(c.request_batch, 16))
             return self
         url = c.url
         if url is None:
             self.server = VLLMServer(self.model_dir, self.name, self.workspace, c.serve)
             url = self.server.start()
-        client = VLLMClient(url, self.name, batch_size=c.batch_size, concurrency=c.concurrency,
+        client = VLLMClient(url, self.name, batch_size=c.request_batch, concurrency=c.concurrency,
                             timeout_s=c.timeout_s, retries=c.retries)
         if c.url is not None and c.served_name is None:
             client.model = client.model_version = self.name = client.models()[0]

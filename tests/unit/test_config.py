@@ -32,3 +32,25 @@ def test_a_training_option_the_mode_cannot_honour_is_refused():
                        (dict(method="gold-only", consistency=["negation"]), "consistency")):
         with pytest.raises(ValueError, match=field):
             TrainConfig(**bad)
+
+
+def test_batch_names_say_which_batch_and_old_names_still_read(tmp_path):
+    from w2s.agent.config import CampaignConfig
+
+    old = tmp_path / "old.toml"
+    old.write_text('dataset = "d"\nbatch_size = 4\n[student]\nbatch_size = 8\n')
+    cfg = load_config(old)
+    assert (cfg.gold_per_round, cfg.student.request_batch) == (4, 8)
+    dumped = cfg.model_dump(mode="json")  # what the log keeps, and reads back the same
+    assert "batch_size" not in dumped and CampaignConfig(**dumped) == cfg
+
+
+def test_one_loader_reads_toml_and_yaml(tmp_path):
+    from w2s.agent.config import read_settings
+
+    (tmp_path / "a.toml").write_text('seeds = [1, 2]\n[student]\nengine = "hf"\n')
+    (tmp_path / "a.yaml").write_text("seeds: [1, 2]\nstudent:\n  engine: hf\n")
+    assert read_settings(tmp_path / "a.toml") == read_settings(tmp_path / "a.yaml")
+    (tmp_path / "b.yaml").write_text("- a list\n")
+    with pytest.raises(ConfigError, match="b.yaml: expected a table"):
+        read_settings(tmp_path / "b.yaml")
