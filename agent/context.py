@@ -165,9 +165,22 @@ class Context:
                 out.setdefault(name, np.full(len(self.pool), np.nan))[index[item]] = score
         return out
 
-    def run_checks(self, state) -> None:
-        from w2s.checks import run_checks
-        run_checks(self, state)
+    def truth(self, version: str | None, variant, items: list[Item]) -> np.ndarray:
+        """The truth head's P(label 1) on training items, asked as the head reads them
+        or as a variant of the question (a Variant)."""
+        if variant is None:
+            return self.predict(version, "train")[1][[self.row_of[i.id] for i in items]]
+        prompts = [variant.prompt(self.trainer.prompter, i, self.dataset) for i in items]
+        return self.trainer.predict_prompts(version, prompts, items)
+
+    @cached_property
+    def generator(self):
+        """The student in-process, for checks that write text (loaded once)."""
+        from .student import HFEngine
+        return HFEngine(self.trainer.student.model_dir)
+
+    def judge_context(self) -> OracleContext:
+        return OracleContext(self.store, self.dataset, self.campaign_id, self.workspace)
 
     def close(self) -> None:
         if "trainer" in self.__dict__:

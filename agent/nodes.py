@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 from langgraph.runtime import Runtime
 
+from w2s.checks import CheckView, run_checks
 from w2s.oracles import ask
 from w2s.store import Metric, Prediction, TrainingRound, queries
 from w2s.store.queries import Purpose
@@ -180,7 +181,20 @@ def check(state: CampaignState, runtime: Runtime[Context]) -> dict:
     """Run the consistency checks the config enables on the model that just
     predicted; their scores feed this round's selection and the audit."""
     ctx = runtime.context
-    ctx.run_checks(state)
+    if not ctx.config.checks:
+        return {}
+    view = CheckView(
+        campaign_id=ctx.campaign_id, round=state.round, model_version=state.model_version,
+        seed=ctx.config.seed, dataset=ctx.dataset, pool=ctx.pool, selected=state.selected,
+        truth=lambda variant, items: ctx.truth(state.model_version, variant, items),
+        generator=lambda: ctx.generator, prompter=ctx.trainer.student.prompter,
+        judge_context=ctx.judge_context)
+    for name, found in run_checks(view, ctx.config.checks).items():
+        ctx.store.write(found)
+        if found:
+            rate = sum(c.violation > 0.1 for c in found) / len(found)
+            ctx.say(f"round {state.round}: {name} checked {len(found)}, "
+                    f"{rate:.0%} violate by more than 0.1")
     return {}
 
 

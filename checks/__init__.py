@@ -3,7 +3,7 @@ each scores the pool for the student's self-contradictions and logs them."""
 
 from __future__ import annotations
 
-from .base import ConsistencyCheck
+from .base import CheckView, ConsistencyCheck
 from .coherence import CrossExamination, Negation, OptionGroups
 from .plausibility import Plausibility
 
@@ -11,14 +11,12 @@ CHECKS: dict[str, type[ConsistencyCheck]] = {c.name: c for c in (
     CrossExamination, Negation, OptionGroups, Plausibility)}
 
 
-def run_checks(ctx, state) -> None:
-    """Run the checks the campaign's config enables and log their scores."""
-    for spec in ctx.config.checks:
+def run_checks(view: CheckView, specs) -> dict[str, list]:
+    """The checks named in specs (registry names with params), run on one round:
+    check name -> its records."""
+    out = {}
+    for spec in specs:
         if spec.name not in CHECKS:
             raise ValueError(f"unknown check {spec.name!r}; known: {', '.join(CHECKS)}")
-        found = CHECKS[spec.name](**spec.params).run(ctx, state)
-        ctx.store.write(found)
-        if found:
-            rate = sum(c.violation > 0.1 for c in found) / len(found)
-            ctx.say(f"round {state.round}: {spec.name} checked {len(found)}, "
-                    f"{rate:.0%} violate by more than 0.1")
+        out[spec.name] = CHECKS[spec.name](**spec.params).run(view)
+    return out

@@ -1,37 +1,55 @@
-"""What every check shares: the items it looks at and the log it writes to."""
+"""What every check shares: the view of a round it is given, and the log records it
+returns. A check sees nothing else of the campaign."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
-from w2s.store import Check, Item
-
+from w2s.agent.student.prompts import Prompter
 from w2s.agent.student.variants import Variant
+from w2s.store import Check, Dataset, Item
+
+
+@dataclass
+class CheckView:
+    """One round as the checks see it (the campaign's check node builds it)."""
+    campaign_id: str
+    round: int
+    model_version: str | None  # None: the prompted student, before any training
+    seed: int
+    dataset: Dataset
+    pool: list[Item]
+    # the truth head's P(label 1) for items, asked as the head reads them or as a variant
+    truth: Callable[[Variant | None, list[Item]], np.ndarray]
+    selected: list[str] = field(default_factory=list)  # items bought this round
+    # for checks that write text (plausibility): the student in-process, its chat
+    # prompter, and what an oracle judging the text may need
+    generator: Callable[[], Any] | None = None
+    prompter: Prompter | None = None
+    judge_context: Callable[[], Any] | None = None
 
 
 class ConsistencyCheck:
     name: ClassVar[str]
 
-    def run(self, ctx, state) -> list[Check]:
-        """Score the pool for the student's model of this round; write and return checks."""
+    def run(self, view: CheckView) -> list[Check]:
+        """Score the pool for the student's model of this round; return the records."""
         raise NotImplementedError
 
     @staticmethod
-    def truth_probs(ctx, state, variant: Variant | None, items: list[Item]) -> np.ndarray:
-        """P(label 1) from the truth head, asked as the head does or as a variant."""
-        if variant is None:
-            rows = np.array([ctx.row_of[i.id] for i in items])
-            return ctx.predict(state.model_version, "train")[1][rows]
-        prompter = ctx.trainer.prompter  # the rendering the truth head reads
-        p = ctx.trainer.predict_prompts(
-            state.model_version, [variant.prompt(prompter, i, ctx.dataset) for i in items], items)
-        return 1 - p if variant.flip else p
+    def truth_probs(view: CheckView, variant: Variant | None, items: list[Item]) -> np.ndarray:
+        """P(label 1) from the truth head, asked as the head does or as a variant (a
+        flipped variant's answer read back)."""
+        p = view.truth(variant, items)
+        return 1 - p if variant is not None and variant.flip else p
 
     @staticmethod
-    def record(ctx, state, name: str, item_ids: list[str], violation: float,
+    def record(view: CheckView, name: str, item_ids: list[str], violation: float,
                **details) -> Check:
-        return Check(campaign_id=ctx.campaign_id, round=state.round, check_name=name,
+        return Check(campaign_id=view.campaign_id, round=view.round, check_name=name,
                      item_ids=item_ids, violation=float(violation),
-                     model_version=state.model_version or "prompted", details=details)
+                     model_version=view.model_version or "prompted", details=details)

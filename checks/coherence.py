@@ -6,9 +6,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from w2s.agent.student.variants import NEGATED, VARIANTS
+
 from .base import ConsistencyCheck
 from .scores import negation, option_group, spread
-from w2s.agent.student.variants import NEGATED, VARIANTS
 
 
 class CrossExamination(ConsistencyCheck):
@@ -16,11 +17,11 @@ class CrossExamination(ConsistencyCheck):
     P(label 1) across the variants (negated ones read back)."""
     name = "cross-examination"
 
-    def run(self, ctx, state):
-        items = ctx.pool
-        p = np.stack([self.truth_probs(ctx, state, v, items) for v in (None, *VARIANTS)], 1)
+    def run(self, view):
+        items = view.pool
+        p = np.stack([self.truth_probs(view, v, items) for v in (None, *VARIANTS)], 1)
         names = ["head", *(v.name for v in VARIANTS)]
-        return [self.record(ctx, state, self.name, [i.id], s,
+        return [self.record(view, self.name, [i.id], s,
                             probs=dict(zip(names, map(float, row))))
                 for i, row, s in zip(items, p, spread(p))]
 
@@ -32,12 +33,12 @@ class Negation(ConsistencyCheck):
     def __init__(self, beta: float = 0.1):
         self.beta = beta
 
-    def run(self, ctx, state):
-        items = ctx.pool
-        p_q = self.truth_probs(ctx, state, None, items)
-        p_not = 1 - self.truth_probs(ctx, state, NEGATED, items)  # P(yes | not q)
+    def run(self, view):
+        items = view.pool
+        p_q = self.truth_probs(view, None, items)
+        p_not = 1 - self.truth_probs(view, NEGATED, items)  # P(yes | not q)
         gap, freq = negation(p_q, p_not, self.beta)
-        return [self.record(ctx, state, self.name, [i.id], g, p_q=float(a), p_not_q=float(b),
+        return [self.record(view, self.name, [i.id], g, p_q=float(a), p_not_q=float(b),
                             frequentist=float(f))
                 for i, a, b, g, f in zip(items, p_q, p_not, gap, freq)]
 
@@ -51,21 +52,21 @@ class OptionGroups(ConsistencyCheck):
     def __init__(self, beta: float = 0.1):
         self.beta = beta
 
-    def run(self, ctx, state):
+    def run(self, view):
         groups = defaultdict(list)
-        for item in ctx.pool:
+        for item in view.pool:
             if item.group_id:
                 groups[item.group_id].append(item)
         groups = {g: members for g, members in groups.items() if len(members) > 1}
         if not groups:
             return []
         members = [i for g in groups.values() for i in g]
-        p = dict(zip((i.id for i in members), self.truth_probs(ctx, state, None, members)))
+        p = dict(zip((i.id for i in members), self.truth_probs(view, None, members)))
         out = []
         for g, items in groups.items():
             probs = np.array([p[i.id] for i in items])
             gap, freq, margin = option_group(probs, self.beta)
-            out.append(self.record(ctx, state, self.name, [i.id for i in items], gap,
+            out.append(self.record(view, self.name, [i.id for i in items], gap,
                                    group=g, probs=probs.tolist(), frequentist=freq,
                                    margin=margin))
         return out

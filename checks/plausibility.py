@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from w2s.oracles import OracleSpec, make_oracle
-from w2s.oracles.registry import OracleContext
 from w2s.store import Item
 
 from .base import ConsistencyCheck
@@ -31,37 +30,31 @@ class Plausibility(ConsistencyCheck):
         self.sample, self.max_new_tokens = sample, max_new_tokens
         self.judge = None if judge is None else OracleSpec(**judge)
 
-    def run(self, ctx, state):
-        picked = [i for i in ctx.pool if i.id in set(state.selected)] or ctx.pool
-        rng = np.random.default_rng([ctx.config.seed, state.round, 7])
+    def run(self, view):
+        picked = [i for i in view.pool if i.id in set(view.selected)] or view.pool
+        rng = np.random.default_rng([view.seed, view.round, 7])
         items = [picked[k] for k in sorted(rng.choice(len(picked), min(self.sample,
                                                                        len(picked)), False))]
-        p_true = self.truth_probs(ctx, state, None, items)
-        labels = ctx.dataset.labels
+        p_true = self.truth_probs(view, None, items)
+        labels = view.dataset.labels
         answers = [labels[int(p > 0.5)] for p in p_true]
-        engine = self._engine(ctx)
-        reasons = [self._reason(engine, ctx, i, a) for i, a in zip(items, answers)]
+        engine = view.generator()
+        reasons = [self._reason(engine, view, i, a) for i, a in zip(items, answers)]
         judging = [Item(id=f"{i.id}#judge", dataset=i.dataset, split=i.split,
                         category=i.category, question="Answer the question above.",
-                        text=JUDGE.format(question=i.question or ctx.dataset.question,
+                        text=JUDGE.format(question=i.question or view.dataset.question,
                                           text=i.text, answer=a, reason=r))
                    for i, a, r in zip(items, answers, reasons)]
-        scores = self._judge(ctx, engine, judging)
-        return [self.record(ctx, state, self.name, [i.id], 1 - s, answer=a, reason=r,
+        scores = self._judge(view, engine, judging)
+        return [self.record(view, self.name, [i.id], 1 - s, answer=a, reason=r,
                             plausible=float(s))
                 for i, a, r, s in zip(items, answers, reasons, scores)]
 
-    def _engine(self, ctx):
-        if not hasattr(ctx, "_plausibility_engine"):
-            from w2s.agent.student import HFEngine
-            ctx._plausibility_engine = HFEngine(ctx.trainer.student.model_dir)
-        return ctx._plausibility_engine
-
-    def _reason(self, engine, ctx, item: Item, answer: str) -> str:
+    def _reason(self, engine, view, item: Item, answer: str) -> str:
         import torch
 
         tok = engine.tokenizer
-        question = item.question or ctx.dataset.question
+        question = item.question or view.dataset.question
         messages = [{"role": "user", "content": f"{item.text}\n\n{question}"},
                     {"role": "assistant", "content": f"{answer}."},
                     {"role": "user", "content": "In one sentence, why?"}]
@@ -73,12 +66,11 @@ class Plausibility(ConsistencyCheck):
         text = tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True)
         return text.strip().split("\n")[0]
 
-    def _judge(self, ctx, engine, judging: list[Item]) -> np.ndarray:
+    def _judge(self, view, engine, judging: list[Item]) -> np.ndarray:
         if self.judge is not None:
-            oracle = make_oracle(self.judge, OracleContext(ctx.store, ctx.dataset,
-                                                           ctx.campaign_id, ctx.workspace))
+            oracle = make_oracle(self.judge, view.judge_context())
             return np.array([0.5 if a is None else a.p1 for a in oracle.answer(judging)])
-        prompter = ctx.trainer.student.prompter
+        prompter = view.prompter
         no, yes = prompter.label_words
         prompts = [prompter.render(i.text, f"Answer {yes} or {no}.") for i in judging]
         logprobs = engine.label_logprobs(prompts, prompter.label_ids)
