@@ -17,7 +17,7 @@ from w2s.store.datasets.base import unit_hash
 
 from .config import CampaignConfig, CampaignOracle
 from .student.engines import Track, no_track
-from .training.trainers import ProbeTrainer, make_trainer
+from .training.trainers import Trainer, make_trainer
 
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
 GOLD_ONLY = ":gold-only"  # a round's model version + this: its gold-only baseline
@@ -105,7 +105,7 @@ class Context:
         self.row_of = {i.id: k for k, i in enumerate(self.train_items)}
 
     @cached_property
-    def trainer(self):
+    def trainer(self) -> Trainer:
         return make_trainer(self.config.train, self.config.student, self.dataset,
                             self.train_items, self.test,
                             self.workspace / "models" / self.campaign_id, self.workspace,
@@ -146,9 +146,8 @@ class Context:
         return queries.cost(self.store, self.campaign_id)
 
     def pool_features(self) -> np.ndarray | None:
-        if isinstance(self.trainer, ProbeTrainer):
-            return self.trainer.feats["train"]["true"][self.pool_rows]
-        return None
+        features = self.trainer.features("train")
+        return None if features is None else features[self.pool_rows]
 
     def truth_sd(self, version: str | None) -> np.ndarray | None:
         """Posterior sd of the truth logit on the pool (mistake model), else None."""

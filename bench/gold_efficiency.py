@@ -124,7 +124,7 @@ def run_setting(store, trainer, dataset, train, test, weak_name, seed, args):
     # keyed by the share asked for: pools differ a little by seed (halves keep groups)
     budgets = {b: round(b / 100 * n_pool) for b in args.budgets}
     step = max(1, round(n_pool / 100))
-    features = trainer.feats["train"]["true"][half_b]
+    features = trainer.features("train")[half_b]
     categories = np.array([i.category for i in pool])
     curves, misfit = {}, {}
     for method in args.methods:

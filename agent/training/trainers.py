@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from w2s.store import Dataset, Item, stable_id
 
-from ..student import HEADS, Head, Student, StudentConfig
+from ..student import HEADS, Head, Prompter, Student, StudentConfig
 from ..student.engines import Track, collect, no_track
 from ..student.models import feature_layer, needs_prepare, truncated
 from .config import TrainConfig
@@ -28,6 +28,40 @@ if TYPE_CHECKING:  # torch: imported where the heads are fit or read
 
 Split = Literal["train", "test"]
 OTHER = "(no training category)"  # the mistake model's region of items outside them
+
+
+class Trainer(Protocol):
+    """A student in either mode, as the campaign and the experiment use it: rows index
+    the training items, versions name saved models (None: the untrained student)."""
+    student: Student  # the full model with its chat prompts
+    prompter: Prompter  # renders prompts as the truth head reads them
+
+    def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
+            version: str) -> dict:
+        """Train both heads (targets: the supervisor's P(label 1); gold: 1/0, -1 none)
+        and save them as version; returns what was chosen on the way."""
+
+    def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
+        """(weak head, truth head) P(label 1) on a split's items."""
+
+    def predict_prompts(self, version: str | None, prompts: list[str],
+                        items: Sequence[Item]) -> np.ndarray:
+        """The truth head's P(label 1) for other prompts of these items."""
+
+    def features(self, split: Split) -> np.ndarray | None:
+        """What the truth head reads per item (probe mode), or None."""
+
+    def zero_shot_logits(self) -> np.ndarray:
+        """The prompted student's logit of label 1 on the test items."""
+
+    def truth_sd(self, version: str | None, split: Split) -> np.ndarray | None:
+        """The truth logit's posterior sd (the mistake model), or None."""
+
+    def supervisor_accuracy(self, version: str | None, split: Split, rows: np.ndarray,
+                            said: np.ndarray) -> dict:
+        """Region -> (mean, lo, hi) of the supervisor's accuracy as the student sees it."""
+
+    def close(self) -> None: ...
 
 
 class ProbeTrainer:
@@ -163,6 +197,9 @@ class ProbeTrainer:
                                               self.say, self.track, keep_open=True), own=True)
         return self._heads(version).predict(f, f, self.regions_of(items))[1]
 
+    def features(self, split: Split) -> np.ndarray:
+        return self.feats[split]["true"]
+
     def _path(self, version: str) -> Path:
         return self.models / f"{version.replace(':', '-')}.npz"
 
@@ -229,6 +266,9 @@ class LoraTrainer:
     def supervisor_accuracy(self, version, split, rows, said) -> dict:
         return {}
 
+    def features(self, split: Split) -> None:
+        return None  # LoRA trains the whole model: no fixed features
+
     def predict_prompts(self, version: str | None, prompts: list[str],
                         items: Sequence[Item]) -> np.ndarray:
         self._activate(version)
@@ -246,7 +286,7 @@ class LoraTrainer:
 def make_trainer(cfg: TrainConfig, student: StudentConfig, dataset: Dataset, train: list[Item],
                  test: list[Item], models: Path, workspace: Path,
                  say: Callable[[str], None] = lambda _: None,
-                 track: Track = no_track) -> ProbeTrainer | LoraTrainer:
+                 track: Track = no_track) -> Trainer:
     if cfg.mode == "lora":
         return LoraTrainer(student, dataset, train, test, models, workspace, cfg.lora_rank, say)
     return ProbeTrainer(student, dataset, train, test, models, workspace, say, track)
