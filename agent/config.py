@@ -11,6 +11,7 @@ from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationErro
 
 from w2s.oracles import OracleSpec
 
+from .items import Selection
 from .stopping import STOPPING
 from .strategies import STRATEGIES
 from .student import StudentConfig
@@ -29,15 +30,11 @@ class CampaignOracle(OracleSpec):
     role: Literal["weak", "gold"] = "gold"
 
 
-class CampaignConfig(BaseModel):
+class CampaignConfig(Selection):
+    """The items (Selection: dataset, categories, held_out, n_train, ...) and how the
+    campaign runs on them."""
     model_config = ConfigDict(extra="forbid")
-    dataset: str
     seed: int = 0
-    categories: list[str] | None = None  # None: all
-    held_out: list[str] = []  # never queried, never trained on; evaluated apart
-    n_train: int | None = Field(default=1200, ge=4)  # half trains a weak model, half is the pool
-    n_test: int | None = Field(default=1000, ge=2)
-    max_text_chars: int | None = Field(default=None, ge=1)
     oracles: list[CampaignOracle] = [
         CampaignOracle(name="weak-model", role="weak", cost=0.0, params={"model": "tfidf"}),
         CampaignOracle(name="ground-truth", role="gold", cost=1.0, budget=50)]

@@ -12,65 +12,16 @@ from pathlib import Path
 import numpy as np
 
 from w2s.oracles import Answer, Oracle, OracleContext, make_oracle
+from w2s.oracles import kind as oracle_kind
 from w2s.store import Dataset, Item, Store, queries
-from w2s.store.datasets.base import unit_hash
 
 from .config import CampaignConfig, CampaignOracle
+from .items import split_by_group
 from .student.engines import Track, no_track
 from .training.trainers import Trainer, make_trainer
 
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
 GOLD_ONLY = ":gold-only"  # a round's model version + this: its gold-only baseline
-
-
-def _groups(items: list[Item]) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
-    for k, item in enumerate(items):
-        out.setdefault(item.group_id or item.id, []).append(k)
-    return out
-
-
-def sample(items: list[Item], n: int | None, salt: str) -> list[Item]:
-    """At most n items, drawn by whole groups (the options of one question stay
-    together, or the option-group check and term would have nothing to work on)."""
-    if n is None or len(items) <= n:
-        return items
-    groups = _groups(items)
-    taken: list[Item] = []
-    for key in sorted(groups, key=lambda g: unit_hash(salt, g)):
-        if len(taken) + len(groups[key]) <= n:  # a group that does not fit is passed over
-            taken += [items[k] for k in groups[key]]
-        if len(taken) == n:
-            break
-    return taken
-
-
-def split_by_group(items: list[Item], seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of a seeded half and the rest, never splitting a group: the cut goes to
-    the group boundary nearest the middle."""
-    groups = _groups(items)
-    order = [groups[g] for g in np.random.default_rng(seed).permutation(sorted(groups))]
-    bounds = np.cumsum([len(g) for g in order])[:-1]  # rows before each later group
-    if not len(bounds):
-        raise ValueError(f"{len(items)} items form one group; cannot split them in two halves")
-    cut = int(np.argmin(np.abs(bounds - len(items) / 2)))
-    rows = [k for g in order for k in g]
-    return (np.array(rows[:bounds[cut]], dtype=int),
-            np.sort(np.array(rows[bounds[cut]:], dtype=int)))
-
-
-def select_items(store: Store, dataset: str, split: str, n: int | None,
-                 categories: list[str] | None, max_chars: int | None,
-                 exclude: list[str] = ()) -> list[Item]:
-    """A stable sample of a split (the same as `w2s experiment` draws, so the
-    student's cached features are shared)."""
-    items = store.items(dataset, split=split)
-    if categories:
-        items = [i for i in items if i.category in categories]
-    items = [i for i in items if i.category not in exclude]
-    if max_chars:
-        items = [i for i in items if len(i.text) <= max_chars]
-    return sample(items, n, f"experiment:{split}")
 
 
 @dataclass
@@ -88,15 +39,8 @@ class Context:
     def __post_init__(self):
         c = self.config
         self.dataset: Dataset = self.store.dataset(c.dataset)
-        self.train_items = select_items(self.store, c.dataset, "train", c.n_train, c.categories,
-                                        c.max_text_chars, exclude=c.held_out)
-        tested = None if not c.categories else [*c.categories, *c.held_out]
-        self.test = select_items(self.store, c.dataset, "test", c.n_test, tested,
-                                 c.max_text_chars)
-        if len(self.train_items) < 4 or len(self.test) < 2:
-            raise ValueError(f"{c.dataset}: {len(self.train_items)} train and {len(self.test)} "
-                             "test items selected; need at least 4 and 2")
-        if any(o.name == "weak-model" for o in c.oracles):  # half A trains the weak model
+        self.train_items, self.test = c.select(self.store)
+        if any(oracle_kind(o.name).fits_on_gold for o in c.oracles):  # half A trains it
             weak_rows, self.pool_rows = split_by_group(self.train_items, c.seed)
         else:
             weak_rows, self.pool_rows = np.array([], dtype=int), np.arange(len(self.train_items))

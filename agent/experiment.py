@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_oracle
+from w2s.oracles import kind as oracle_kind
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound, queries,
                        stable_id)
 from w2s.store.queries import Purpose
 
-from .context import select_items, split_by_group
 from .evaluate import correct, pgr_ci
+from .items import Selection, split_by_group
 from .student import StudentConfig
 from .student.engines import Track, no_track
 from .training import LOSSES, TrainConfig
@@ -37,19 +38,11 @@ WEAK, CEILING, ZERO_SHOT = "weak", "ceiling", "zero-shot"
 SAMPLING = "groups"  # how items and halves are drawn: whole groups (see context.sample)
 
 
-class ExperimentConfig(BaseModel):
+class ExperimentConfig(Selection):
     model_config = ConfigDict(extra="forbid")
-    dataset: str
     weak: str = "tfidf"  # a weak model trained on half A (tfidf, minilm-ft, ...) or oracle:NAME
     weak_params: dict[str, Any] = {}  # parameters of an oracle:NAME supervisor
     seeds: list[int] = Field(default=[0, 1, 2], min_length=1)
-    n_train: int | None = Field(default=1200, ge=4)  # split into the weak and student halves
-    n_test: int | None = Field(default=1000, ge=2)
-    train_split: str = "train"
-    test_split: str = "test"
-    categories: list[str] | None = None
-    held_out: list[str] = []  # left out of training, tested apart (as in a campaign)
-    max_text_chars: int | None = Field(default=None, ge=1)  # skip longer items (CPU budgets)
     losses: list[str] = ["xent", "logconf"]
     n_boot: int = Field(default=1000, ge=10)
     sampling: Literal["groups"] = SAMPLING  # logged, so a reference is never a run drawn otherwise
@@ -101,39 +94,33 @@ def weak_spec(config: ExperimentConfig) -> OracleSpec:
     return OracleSpec(name="weak-model", params={"model": config.weak, **config.weak_params})
 
 
-def _select(store: Store, config: ExperimentConfig, split: str, n: int | None) -> list[Item]:
-    if split == config.train_split:
-        return select_items(store, config.dataset, split, n, config.categories,
-                            config.max_text_chars, exclude=config.held_out)
-    tested = None if not config.categories else [*config.categories, *config.held_out]
-    return select_items(store, config.dataset, split, n, tested, config.max_text_chars)
-
-
-# what makes an experiment a campaign's reference: the same items, supervisor and student
-_SHARED = ("dataset", "n_train", "n_test", "categories", "held_out", "max_text_chars",
-           "student")
-
-
 def reference_config(campaign) -> ExperimentConfig | None:
     """The experiment that gives a campaign its weak floor and gold ceiling: its items,
     its seed, its weak supervisor, its student and training settings. None when the
     weak supervisor is a person (nobody labels a thousand test items for a reference)."""
     weak = next(o for o in campaign.oracles if o.role == "weak")
-    if weak.name.startswith("human"):
+    if oracle_kind(weak.name).person:
         return None
     params = dict(weak.params)
     supervisor = params.pop("model", "tfidf") if weak.name == "weak-model" else f"oracle:{weak.name}"
     return ExperimentConfig(
-        **{k: getattr(campaign, k) for k in _SHARED}, weak=supervisor, weak_params=params,
+        **campaign.selection().model_dump(), student=campaign.student, weak=supervisor,
+        weak_params=params,
         seeds=[campaign.seed], losses=sorted({"xent", campaign.train.loss}),
         train=campaign.train.model_copy(update={"loss": "xent", "method": "mixed",
                                                 "mistakes": MistakeConfig()}))
 
 
+def _reference_key(c: ExperimentConfig) -> tuple:
+    """What a logged run must share to stand for another: the items, the supervisor,
+    the student and the training (its seeds and losses may be more, n_boot anything)."""
+    return (c.selection(), c.weak, c.weak_params, c.sampling, c.student,
+            c.train.model_dump(mode="json", exclude={"loss"}))
+
+
 def find_reference(store: Store, config: ExperimentConfig) -> str | None:
     """The newest finished experiment run like `config` that covers its seeds and losses."""
-    want = config.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
-    want["train"].pop("loss")
+    want = _reference_key(config)
     for exp_id, raw in queries.finished_experiments(store):
         if json.loads(raw).get("sampling") != SAMPLING:
             continue  # an older w2s drew other items and halves
@@ -143,9 +130,7 @@ def find_reference(store: Store, config: ExperimentConfig) -> str | None:
             logged = ExperimentConfig.model_validate_json(raw)
         except ValidationError:
             continue  # an older w2s's settings: its probe is not this one's
-        have = logged.model_dump(mode="json", exclude={"seeds", "losses", "n_boot"})
-        have["train"].pop("loss")
-        if (have == want and set(config.seeds) <= set(logged.seeds)
+        if (_reference_key(logged) == want and set(config.seeds) <= set(logged.seeds)
                 and set(config.losses) <= set(logged.losses)):
             return exp_id
     return None
@@ -158,11 +143,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     skips rows already logged and oracles are not asked twice, so a rerun is safe."""
     started = time.monotonic()
     dataset = store.dataset(config.dataset)
-    train, test = (_select(store, config, config.train_split, config.n_train),
-                   _select(store, config, config.test_split, config.n_test))
-    if len(train) < 4 or len(test) < 2:
-        raise ValueError(f"{config.dataset}: {len(train)} train and {len(test)} test items "
-                         "selected; need at least 4 and 2")
+    train, test = config.select(store)
     exp_id = experiment_id or \
         f"exp-{config.dataset}-{stable_id(config.model_dump_json(), datetime.now())[:8]}"
     store.write([Campaign(id=exp_id, dataset=config.dataset,

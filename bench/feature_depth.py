@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
-from w2s.agent.context import select_items
+from w2s.agent.items import select_items
 from w2s.agent.student import HFEngine, Prompter, resolve
 from w2s.agent.student.models import DEFAULT_MODEL, n_layers
 from w2s.oracles.weak import tuned_logistic

@@ -44,7 +44,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from w2s.agent.context import select_items, split_by_group
+from w2s.agent.items import select_items, split_by_group
 from w2s.agent.evaluate import pgr
 from w2s.agent.strategies import PoolView, make_strategy, pick
 from w2s.agent.student import StudentConfig

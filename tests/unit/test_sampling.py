@@ -2,7 +2,7 @@
 
 import pytest
 
-from w2s.agent.context import sample, split_by_group
+from w2s.agent.items import sample, split_by_group
 from w2s.store import Item
 
 
