@@ -78,21 +78,45 @@ def _endpoint(ctx: OracleContext, cost: float, **params) -> Oracle:
     return EndpointOracle(ctx.dataset, cost=cost, **params)
 
 
-ORACLES: dict[str, Callable[..., Oracle]] = {
-    "ground-truth": _ground_truth,
-    "noisy": _noisy,
-    "weak-model": _weak_model,
-    "human-terminal": _human_terminal,
-    "human-web": _human_web,
-    "endpoint": _endpoint,
+@dataclass(frozen=True)
+class Kind:
+    """What a run must know of an oracle before building it: whether it fits itself on
+    gold of half the training items (which then split in two), and whether it is a
+    person (nobody labels a thousand test items for a reference run). A user's
+    module:Class declares the same as class attributes."""
+    build: Callable[..., Oracle] | None = None
+    fits_on_gold: bool = False
+    person: bool = False
+
+
+ORACLES: dict[str, Kind] = {
+    "ground-truth": Kind(_ground_truth),
+    "noisy": Kind(_noisy),
+    "weak-model": Kind(_weak_model, fits_on_gold=True),
+    "human-terminal": Kind(_human_terminal, person=True),
+    "human-web": Kind(_human_web, person=True),
+    "endpoint": Kind(_endpoint),
 }
+
+
+def kind(name: str) -> Kind:
+    """A registered oracle's kind, or what a module:Class declares (nothing if absent)."""
+    if name in ORACLES:
+        return ORACLES[name]
+    module, _, attr = name.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError, ValueError):
+        return Kind()
+    return Kind(fits_on_gold=bool(getattr(cls, "fits_on_gold", False)),
+                person=bool(getattr(cls, "person", False)))
 
 
 def make_oracle(spec: OracleSpec, ctx: OracleContext) -> Oracle:
     """A registered oracle, or a user's class named `module:Class`: built with
     `Class.from_config(ctx, cost=..., **params)` if it has one, else `Class(**params)`."""
     if spec.name in ORACLES:
-        oracle = ORACLES[spec.name](ctx, spec.cost, **spec.params)
+        oracle = ORACLES[spec.name].build(ctx, spec.cost, **spec.params)
     elif ":" in spec.name:
         module, _, attr = spec.name.partition(":")
         try:

@@ -97,3 +97,17 @@ def test_experiment_weak_names_map_to_oracle_specs():
     assert weak_spec(ExperimentConfig(dataset="x", weak="oracle:noisy",
                                       weak_params={"noise": 0.2})) == OracleSpec(
         name="noisy", params={"noise": 0.2})
+
+
+def test_oracle_kinds_are_declared_not_guessed_from_names(tmp_path, monkeypatch):
+    from w2s.oracles import kind
+
+    assert kind("weak-model").fits_on_gold and not kind("weak-model").person
+    assert kind("human-web").person and kind("human-terminal").person
+    assert not kind("ground-truth").fits_on_gold and not kind("noisy").person
+    (tmp_path / "my_people.py").write_text(
+        "class Crowd:\n    person = True\n\nclass Humanoid:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert kind("my_people:Crowd").person
+    assert not kind("my_people:Humanoid").person  # a name is not a kind
+    assert kind("no_such_module:X") == kind("ground-truth").__class__()
