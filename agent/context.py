@@ -21,7 +21,6 @@ from .student.engines import Track, no_track
 from .training.trainers import Trainer, make_trainer
 
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
-GOLD_ONLY = ":gold-only"  # a round's model version + this: its gold-only baseline
 
 
 @dataclass

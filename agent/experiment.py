@@ -23,7 +23,7 @@ from pydantic import ConfigDict, Field, ValidationError, field_validator
 from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_oracle
 from w2s.oracles import kind as oracle_kind
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound, queries,
-                       stable_id)
+                       stable_id, versions)
 from w2s.store.queries import Purpose
 
 from .evaluate import correct, pgr_ci
@@ -34,7 +34,7 @@ from .training import LOSSES, TrainConfig
 from .training.mistakes import MistakeConfig
 from .training.trainers import make_trainer
 
-WEAK, CEILING, ZERO_SHOT = "weak", "ceiling", "zero-shot"
+WEAK, CEILING = "weak", "ceiling"
 SAMPLING = "groups"  # how items and halves are drawn: whole groups (see context.sample)
 
 
@@ -174,9 +174,9 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
             probs = {WEAK: np.array([weak_test[i.id].p1 for i in test])}
             # zero-shot: the prompted student, thresholded at the weak labels' prior (no gold)
             prior = trainer.zero_shot_logits()
-            probs[ZERO_SHOT] = (prior > np.quantile(prior, 1 - p_weak_b.mean())).astype(float)
-            store.write(_predictions(exp_id, seed, test, "true", probs[ZERO_SHOT],
-                                     f"{ZERO_SHOT}:seed{seed}"))
+            probs[versions.ZERO_SHOT] = (prior > np.quantile(prior, 1 - p_weak_b.mean())).astype(float)
+            store.write(_predictions(exp_id, seed, test, "true", probs[versions.ZERO_SHOT],
+                                     versions.zero_shot(seed)))
 
             runs = {CEILING: (np.array([gold_b[i.id].value for i in items_b], float), "xent")}
             runs.update({f"w2s-{loss}": (p_weak_b, loss) for loss in config.losses})
@@ -185,7 +185,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
                 # Burns et al.'s runs: the truth head learns from the targets alone
                 cfg = config.train.model_copy(update={"loss": loss, "seed": seed,
                                                       "method": "mixed"})
-                version = f"{config.train.mode}:{method}:seed{seed}"
+                version = versions.of_experiment(config.train.mode, method, seed)
                 chosen = trainer.fit(half_b, targets, -np.ones(len(half_b), int), cfg, version)
                 p_weak_head, probs[method] = trainer.predict(version, "test")
                 store.write([TrainingRound(
@@ -211,7 +211,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     for method, h in stacked.items():
         result.accuracy[method] = float(np.nanmean(h))
     keep = ~np.isnan(stacked[WEAK]).any(axis=0)
-    for method in [ZERO_SHOT, *runs.keys() - {CEILING}]:
+    for method in [versions.ZERO_SHOT, *runs.keys() - {CEILING}]:
         result.pgr[method] = pgr_ci(stacked[WEAK][:, keep], stacked[method][:, keep],
                                     stacked[CEILING][:, keep], config.n_boot)
     summary = [Metric(campaign_id=exp_id, round=0, name=f"acc:{m}", scope="summary", value=v)

@@ -11,10 +11,10 @@ from langgraph.runtime import Runtime
 
 from w2s.checks import CheckView, run_checks
 from w2s.oracles import ask
-from w2s.store import Metric, Prediction, TrainingRound, queries
+from w2s.store import Metric, Prediction, TrainingRound, queries, versions
 from w2s.store.queries import Purpose
 
-from .context import GOLD_ONLY, MISTAKES, Context
+from .context import MISTAKES, Context
 from .evaluate import all_have_gold, correct
 from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
@@ -67,7 +67,7 @@ def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     items = [ctx.train_items[k] for k in rows]
     targets = np.array([weak[i.id].p1 if i.id in weak else gold[i.id].value for i in items])
     gold_arr = np.array([gold[i.id].value if i.id in gold else -1 for i in items])
-    version = f"{ctx.campaign_id}:r{state.round}"
+    version = versions.of_round(ctx.campaign_id, state.round)
     # one training seed for every round: round-to-round changes come from the labels
     cfg = ctx.config.train.model_copy(update={"seed": ctx.config.seed})
     started = datetime.now()
@@ -76,7 +76,7 @@ def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     chosen = ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version)
     if baseline(ctx, int((gold_arr >= 0).sum())):  # the same student on the bought gold alone
         ctx.trainer.fit(np.array(rows), targets, gold_arr,
-                        cfg.model_copy(update={"method": "gold-only"}), version + GOLD_ONLY)
+                        cfg.model_copy(update={"method": "gold-only"}), versions.gold_only(version))
     ctx.store.write([TrainingRound(
         campaign_id=ctx.campaign_id, round=state.round, loss=cfg.loss, n_weak=len(weak),
         n_gold=int((gold_arr >= 0).sum()), model_version=version, started_at=started,
@@ -94,8 +94,8 @@ def evaluate(state: CampaignState, runtime: Runtime[Context]) -> dict:
     hits = correct(ctx.store, ctx.test, p_true)
     gold_only = None
     if baseline(ctx, len(ctx.labels("gold"))):
-        _, p = ctx.trainer.predict(state.model_version + GOLD_ONLY, "test")
-        ctx.store.write(_predictions(ctx, state, ctx.test, p, p, state.model_version + GOLD_ONLY,
+        _, p = ctx.trainer.predict(versions.gold_only(state.model_version), "test")
+        ctx.store.write(_predictions(ctx, state, ctx.test, p, p, versions.gold_only(state.model_version),
                                      heads=("true",)))
         gold_only = correct(ctx.store, ctx.test, p)
     weak_hits = correct(ctx.store, ctx.test, p_weak)

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
-from w2s.agent.context import GOLD_ONLY, MISTAKES
+from w2s.agent.context import MISTAKES
 from w2s.agent.training.trainers import OTHER
 from w2s.agent.evaluate import pgr_ci
-from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, find_reference, reference_config
+from w2s.agent.experiment import CEILING, WEAK, find_reference, reference_config
 from w2s.store.gold import read_gold
-from w2s.store import Campaign, Store, queries
+from w2s.store import Campaign, Store, queries, versions
 from w2s.store.queries import Purpose
 
 VIOLATION = 0.1  # a check flags an item above this score (as the campaign prints)
@@ -113,9 +113,9 @@ def _scores(pred: np.ndarray, test: TestSet, mask: np.ndarray,
 def _reference_methods(store: Store, reference: str, seed: int, ids: list[str],
                        test: TestSet) -> dict[str, np.ndarray]:
     methods = {WEAK: test.supervisor}
-    zero = _test_predictions(store, reference, f"{ZERO_SHOT}:seed{seed}")
+    zero = _test_predictions(store, reference, versions.zero_shot(seed))
     if zero:
-        methods[ZERO_SHOT] = _hard(zero, ids)
+        methods[versions.ZERO_SHOT] = _hard(zero, ids)
     for round, version, _, _, details in queries.training_rounds(store, reference):
         if round != seed:
             continue
@@ -173,14 +173,14 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
                "logged_acc": logged.get((r, "acc:true", "test")),
                # the same student on this round's gold alone (probe mode)
                "acc_gold_only": _scores(_hard(_test_predictions(
-                   store, campaign_id, version + GOLD_ONLY), ids), test, supervised,
+                   store, campaign_id, versions.gold_only(version)), ids), test, supervised,
                    None, None)["acc"]}
         per_round.append(row)
     final = per_round[-1]
     methods["campaign r0 (no gold)"] = _hard(preds[rounds[0][0]], ids)
     if final["round"] != rounds[0][0]:
         methods[f"campaign r{final['round']}"] = _hard(preds[final["round"]], ids)
-        gold_only = _test_predictions(store, campaign_id, final["model_version"] + GOLD_ONLY)
+        gold_only = _test_predictions(store, campaign_id, versions.gold_only(final["model_version"]))
         if gold_only:
             methods[f"gold-only r{final['round']}"] = _hard(gold_only, ids)
 

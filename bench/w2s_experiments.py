@@ -19,7 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from w2s.agent.evaluate import pgr_text
-from w2s.agent.experiment import CEILING, WEAK, ZERO_SHOT, ExperimentConfig, run_experiment
+from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
+from w2s.store.versions import ZERO_SHOT
 from w2s.agent.student import StudentConfig
 from w2s.store import Store, StoreError
 from w2s.agent.student.models import DEFAULT_MODEL

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
-from w2s.store import Dataset, Item, stable_id
+from w2s.store import Dataset, Item, stable_id, versions
 
 from ..student import HEADS, Head, Prompter, Student, StudentConfig
 from ..student.engines import Track, collect, no_track
@@ -201,7 +201,7 @@ class ProbeTrainer:
         return self.feats[split]["true"]
 
     def _path(self, version: str) -> Path:
-        return self.models / f"{version.replace(':', '-')}.npz"
+        return self.models / f"{versions.file_name(version)}.npz"
 
     def close(self) -> None:
         self.features_student.close()
@@ -248,7 +248,7 @@ class LoraTrainer:
 
     def _activate(self, version: str | None) -> None:
         """Point the engine at the adapter of version (None: the base model)."""
-        name = self.base if version is None else version.replace(":", "-")
+        name = self.base if version is None else versions.file_name(version)
         if version is not None and self.student.config.engine == "hf":
             if name in self.loaded:
                 self.student.engine.model.set_adapter(name)
@@ -277,7 +277,7 @@ class LoraTrainer:
         return np.exp(logprobs[:, 1])
 
     def _path(self, version: str) -> Path:
-        return self.models / version.replace(":", "-")
+        return self.models / versions.file_name(version)
 
     def close(self) -> None:
         self.student.close()
