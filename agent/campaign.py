@@ -37,7 +37,7 @@ def campaign_config(store: Store, campaign_id: str) -> CampaignConfig:
     if not found:
         known = ", ".join(c.id for c in store.select(Campaign)) or "none"
         raise ValueError(f"no campaign {campaign_id!r} in this workspace (there are: {known})")
-    if "oracles" not in found[0].config:
+    if found[0].kind == "experiment":
         raise ValueError(f"{campaign_id!r} is an experiment run, not a campaign")
     if was_retired(found[0].config):
         raise ValueError(f"{campaign_id!r} was run by an older w2s whose probe heads this one "

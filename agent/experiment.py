@@ -24,7 +24,7 @@ from w2s.oracles import GroundTruthOracle, OracleContext, OracleSpec, ask, make_
 from w2s.oracles import kind as oracle_kind
 from w2s.store import (Campaign, Item, Metric, Prediction, Store, TrainingRound, queries,
                        stable_id, versions)
-from w2s.store.queries import Purpose
+from w2s.store import Purpose
 
 from .evaluate import correct, pgr_ci
 from .items import Selection, split_by_group
@@ -146,7 +146,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     train, test = config.select(store)
     exp_id = experiment_id or \
         f"exp-{config.dataset}-{stable_id(config.model_dump_json(), datetime.now())[:8]}"
-    store.write([Campaign(id=exp_id, dataset=config.dataset,
+    store.write([Campaign(id=exp_id, dataset=config.dataset, kind="experiment",
                           config=config.model_dump(mode="json"), status="running")])
     queries.set_status(store, exp_id, "running")
     say(f"{exp_id}: {len(train)} train items (two halves), {len(test)} test items, "

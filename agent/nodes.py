@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 from w2s.checks import CheckView, run_checks
 from w2s.oracles import ask
 from w2s.store import Metric, Prediction, TrainingRound, queries, versions
-from w2s.store.queries import Purpose
+from w2s.store import Purpose
 
 from .context import MISTAKES, Context
 from .evaluate import all_have_gold, correct

@@ -23,7 +23,7 @@ from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, find_reference, reference_config
 from w2s.store.gold import read_gold
 from w2s.store import Campaign, Store, queries, versions
-from w2s.store.queries import Purpose
+from w2s.store import Purpose
 
 VIOLATION = 0.1  # a check flags an item above this score (as the campaign prints)
 N_BOOT = 1000
@@ -55,7 +55,7 @@ def _load(store: Store, campaign_id: str) -> CampaignConfig:
     if not found:
         raise AuditError(f"no campaign {campaign_id!r} in the log; known: "
                          f"{', '.join(queries.campaign_ids(store)) or 'none'}")
-    if campaign_id.startswith(queries.EXPERIMENT_PREFIX):
+    if found[0].kind == "experiment":
         raise AuditError(f"{campaign_id} is an experiment run; audit the campaign that uses it")
     return logged_config(found[0].config)
 

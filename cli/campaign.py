@@ -152,7 +152,7 @@ def _list(store: Store) -> Table:
 
     t = Table("campaign", "dataset", "status", "rounds", "gold labels", "created")
     for c in store.select(Campaign):
-        if "oracles" not in c.config:
+        if c.kind != "campaign":
             continue
         rounds, gold = queries.progress(store, c.id)
         t.add_row(c.id, c.dataset, c.status, str(rounds), str(int(gold)), f"{c.created_at:%Y-%m-%d %H:%M}")

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from w2s.store import Dataset, Item, Store
-from w2s.store.queries import Purpose
+from w2s.store import Purpose
 
 from .base import Oracle, ask
 from .ground_truth import GroundTruthOracle, NoisySupervisor

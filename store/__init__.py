@@ -5,7 +5,7 @@ from w2s._lazy import exports
 
 _FROM = {**dict.fromkeys(["DB_FILE", "Store", "StoreError"], ".db"),
          **dict.fromkeys(["Campaign", "Check", "Dataset", "Event", "Gold", "Item", "Label",
-                          "Metric", "Prediction", "Query", "Record", "TrainingRound",
-                          "stable_id"], ".records")}
+                          "Metric", "Prediction", "Purpose", "Query", "Record",
+                          "TrainingRound", "stable_id"], ".records")}
 __all__ = [*_FROM, "queries", "versions"]
 __getattr__, __dir__ = exports(__name__, _FROM)

@@ -2,27 +2,18 @@
 of w2s runs is here, by what it asks, so the tables' unwritten rules live in one
 place. Gold is not: it is read through gold.py only.
 
-A query's `strategy` column holds either the strategy that bought a gold label or
-one of the purposes below."""
+A query's purpose says why it was asked (records.Purpose); a run's kind whether it is
+a campaign or an experiment."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from .db import Store
+from .records import Purpose
 
 
-class Purpose(StrEnum):
-    """Why a query was asked, where no strategy picked it."""
-    BULK = "bulk"  # a campaign's weak labels on its pool
-    WEAK_TRAINING = "weak-training"  # gold a weak model is fit on
-    WEAK_LABELS = "weak-labels"  # an experiment's weak labels on the student's half
-    EVALUATION = "evaluation"  # an experiment's weak labels on test items
-    CEILING = "ceiling"  # an experiment's gold on the student's half
-
-
-EXPERIMENT_PREFIX = "exp-"  # experiment runs live in `campaigns` under ids like exp-...
+__all__ = ["Purpose"]  # and every function below
 
 
 # -- labels and what they cost -------------------------------------------------
@@ -45,20 +36,18 @@ def delete_label(store: Store, query_id: str) -> None:
 
 def campaign_labels(store: Store, campaign_id: str, weak: bool) -> list[tuple[str, int, Any]]:
     """(item id, value, confidence) of a campaign's labels in order: the bulk weak labels,
-    or (weak False) every bought one (a weak model's own training set aside)."""
-    where, params = (("q.strategy = ?", [Purpose.BULK]) if weak else
-                     ("q.strategy NOT IN (?, ?)", [Purpose.BULK, Purpose.WEAK_TRAINING]))
+    or (weak False) every bought one."""
     return store.sql(
         "SELECT q.item_id, l.value, l.confidence FROM queries q JOIN labels l "
-        f"ON l.query_id = q.id WHERE q.campaign_id = ? AND {where} ORDER BY q.round, q.id",
-        [campaign_id, *params])
+        "ON l.query_id = q.id WHERE q.campaign_id = ? AND q.purpose = ? ORDER BY q.round, q.id",
+        [campaign_id, Purpose.BULK if weak else Purpose.PURCHASE])
 
 
 def labels_of_purpose(store: Store, run_id: str, round: int, purpose: Purpose) -> dict[str, int]:
     """item id -> label value of one run's round (an experiment's seed) and purpose."""
     return dict(store.sql(
         "SELECT q.item_id, l.value FROM queries q JOIN labels l ON l.query_id = q.id "
-        "WHERE q.campaign_id = ? AND q.round = ? AND q.strategy = ?", [run_id, round, purpose]))
+        "WHERE q.campaign_id = ? AND q.round = ? AND q.purpose = ?", [run_id, round, purpose]))
 
 
 def oracle_items(store: Store, campaign_id: str, oracle: str) -> list[str]:
@@ -69,27 +58,26 @@ def oracle_items(store: Store, campaign_id: str, oracle: str) -> list[str]:
 
 
 def gold_spent(store: Store, campaign_id: str, oracle: str, before_round: int) -> int:
-    """Labels an oracle gave a campaign in earlier rounds (not bulk, not weak training)."""
+    """Labels an oracle sold a campaign in earlier rounds."""
     return store.sql(
         "SELECT count(*) FROM queries q JOIN labels l ON l.query_id = q.id "
-        "WHERE q.campaign_id = ? AND q.oracle = ? AND q.round < ? "
-        "AND q.strategy NOT IN (?, ?)",
-        [campaign_id, oracle, before_round, Purpose.BULK, Purpose.WEAK_TRAINING])[0][0]
+        "WHERE q.campaign_id = ? AND q.oracle = ? AND q.round < ? AND q.purpose = ?",
+        [campaign_id, oracle, before_round, Purpose.PURCHASE])[0][0]
 
 
 def cost(store: Store, campaign_id: str) -> float:
     """What a campaign's labels cost (a weak model's own training set aside)."""
     return float(store.sql(
         "SELECT coalesce(sum(q.cost), 0) FROM queries q JOIN labels l ON l.query_id = q.id "
-        "WHERE q.campaign_id = ? AND q.strategy <> ?", [campaign_id, Purpose.WEAK_TRAINING])[0][0])
+        "WHERE q.campaign_id = ? AND q.purpose <> ?", [campaign_id, Purpose.WEAK_TRAINING])[0][0])
 
 
 def spend(store: Store, campaign_id: str, round: int) -> list[tuple[str, bool, int, float]]:
     """(oracle, bulk?, labels, cost) up to a round (a weak model's own training set aside)."""
     return store.sql(
-        "SELECT q.oracle, q.strategy = ? AS bulk, count(*), sum(q.cost) FROM queries q "
+        "SELECT q.oracle, q.purpose = ? AS bulk, count(*), sum(q.cost) FROM queries q "
         "JOIN labels l ON l.query_id = q.id WHERE q.campaign_id = ? AND q.round <= ? "
-        "AND q.strategy <> ? GROUP BY ALL ORDER BY 1, 2",
+        "AND q.purpose <> ? GROUP BY ALL ORDER BY 1, 2",
         [Purpose.BULK, campaign_id, round, Purpose.WEAK_TRAINING])
 
 
@@ -162,14 +150,14 @@ def set_status(store: Store, run_id: str, status: str) -> None:
 
 def finished_experiments(store: Store) -> list[tuple[str, str]]:
     """(id, config JSON) of finished experiment runs, newest first."""
-    return store.sql("SELECT id, config FROM campaigns WHERE id LIKE ? AND status = 'done' "
-                     "ORDER BY created_at DESC", [EXPERIMENT_PREFIX + "%"])
+    return store.sql("SELECT id, config FROM campaigns WHERE kind = 'experiment' "
+                     "AND status = 'done' ORDER BY created_at DESC")
 
 
 def campaign_ids(store: Store) -> list[str]:
     """Ids of the campaigns (experiment runs aside), oldest first."""
-    return [c for (c,) in store.sql("SELECT id FROM campaigns WHERE id NOT LIKE ? "
-                                    "ORDER BY created_at", [EXPERIMENT_PREFIX + "%"])]
+    return [c for (c,) in store.sql("SELECT id FROM campaigns WHERE kind = 'campaign' "
+                                    "ORDER BY created_at")]
 
 
 def metrics(store: Store, campaign_id: str) -> list[tuple[int, str, str, float]]:

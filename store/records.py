@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 
 def now() -> datetime:
@@ -63,7 +64,23 @@ class Gold(Record):
     label: int = Field(ge=0, le=1)
 
 
+class Purpose(StrEnum):
+    """Why a query was asked."""
+    PURCHASE = "purchase"  # gold a strategy picked (its name is the query's strategy)
+    BULK = "bulk"  # a campaign's weak labels on its pool
+    WEAK_TRAINING = "weak-training"  # gold a weak model is fit on
+    WEAK_LABELS = "weak-labels"  # an experiment's weak labels on the student's half
+    EVALUATION = "evaluation"  # an experiment's weak labels on test items
+    CEILING = "ceiling"  # an experiment's gold on the student's half
+
+    @classmethod
+    def of(cls, strategy: str) -> "Purpose":
+        """A query's purpose from what it was asked for: a purpose, or a strategy's name."""
+        return cls(strategy) if strategy in cls._value2member_map_ else cls.PURCHASE
+
+
 class Campaign(Record):
+    """A run: a campaign, or an experiment (which a campaign may use as its reference)."""
     table = "campaigns"
     key = ("id",)
     id: str
@@ -71,6 +88,7 @@ class Campaign(Record):
     config: dict[str, Any] = Field(default_factory=dict)
     status: Literal["created", "running", "stopped", "done", "failed"] = "created"
     created_at: datetime = Field(default_factory=now)
+    kind: Literal["campaign", "experiment"] = "campaign"
 
 
 class Query(Record):
@@ -80,11 +98,21 @@ class Query(Record):
     round: int = Field(ge=0)
     item_id: str
     oracle: str
+    # the strategy that picked a purchase; for other purposes the purpose again (as
+    # logs before schema 4 have it)
     strategy: str
     score: float | None = None
     cost: float = Field(ge=0)
     status: Literal["pending", "answered", "skipped", "failed"] = "pending"
     created_at: datetime = Field(default_factory=now)
+    purpose: Purpose = Purpose.PURCHASE  # set from strategy when not given
+
+    @model_validator(mode="before")
+    @classmethod
+    def _purpose(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("purpose") is None and "strategy" in data:
+            return {**data, "purpose": Purpose.of(str(data["strategy"]))}
+        return data
 
     @computed_field
     @property

@@ -133,6 +133,15 @@ MIGRATIONS: list[str] = [
     DROP TABLE training_rounds;
     ALTER TABLE training_rounds_v3 RENAME TO training_rounds;
     """,
+    # 4: why a query was asked, and whether a run is a campaign or an experiment, as
+    # columns (they were told apart by the strategy's value and by id prefixes)
+    """
+    ALTER TABLE queries ADD COLUMN purpose VARCHAR DEFAULT 'purchase';
+    UPDATE queries SET purpose = strategy
+        WHERE strategy IN ('bulk', 'weak-training', 'weak-labels', 'evaluation', 'ceiling');
+    ALTER TABLE campaigns ADD COLUMN kind VARCHAR DEFAULT 'campaign';
+    UPDATE campaigns SET kind = 'experiment' WHERE id LIKE 'exp-%';
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

@@ -49,8 +49,8 @@ def log(tmp_path):
                          + [Gold(item_id=p.id, label=1) for p in pool])
     config = CampaignConfig(dataset="toy", held_out=["b"])
     exp = reference_config(config)
-    rec = [Campaign(id="exp-toy-1", dataset="toy", config=exp.model_dump(mode="json"),
-                    status="done", created_at=T0),
+    rec = [Campaign(id="exp-toy-1", dataset="toy", kind="experiment",
+                    config=exp.model_dump(mode="json"), status="done", created_at=T0),
            Campaign(id="c1", dataset="toy", config=config.model_dump(mode="json"), status="done",
                     created_at=T0)]
     for t, v in zip(tests, SUPERVISOR):

@@ -44,6 +44,31 @@ def test_an_old_file_is_migrated_and_keeps_its_rows(tmp_path):
         assert s.dataset("old").fingerprint == ""
 
 
+def test_schema_4_gives_queries_a_purpose_and_runs_a_kind(tmp_path):
+    from w2s.store.schema import MIGRATIONS
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, "
+                "applied_at TIMESTAMP DEFAULT now())")
+    for k in range(3):
+        con.execute(MIGRATIONS[k])
+        con.execute("INSERT INTO schema_version (version) VALUES (?)", [k + 1])
+    con.execute("INSERT INTO campaigns VALUES ('c', 'd', '{}', 'done', now()), "
+                "('exp-d-1', 'd', '{}', 'done', now())")
+    for item, strategy in (("a", "bulk"), ("b", "entropy"), ("c", "weak-training")):
+        con.execute("INSERT INTO queries VALUES (?, 'c', 0, ?, 'o', ?, NULL, 0, 'answered', "
+                    "now())", [item, item, strategy])
+    con.close()
+    with Store(path) as s:
+        assert {c.id: c.kind for c in s.select(Campaign)} == {"c": "campaign",
+                                                               "exp-d-1": "experiment"}
+        assert {q.item_id: q.purpose for q in s.select(Query)} == {
+            "a": "bulk", "b": "purchase", "c": "weak-training"}
+    # new queries say theirs from what they were asked for
+    assert Query(campaign_id="c", round=1, item_id="i", oracle="o", strategy="evaluation",
+                 cost=0).purpose == "evaluation"
+
+
 def test_a_file_from_a_newer_w2s_is_refused(tmp_path):
     path = tmp_path / "w.duckdb"
     Store(path).close()
