@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 from langgraph.runtime import Runtime
 
-from w2s.checks import CheckView, run_checks
+from w2s.checks import VIOLATION, CheckView, run_checks
 from w2s.oracles import ask
 from w2s.store import Metric, Prediction, TrainingRound, queries, versions
 from w2s.store import Purpose
@@ -192,9 +192,9 @@ def check(state: CampaignState, runtime: Runtime[Context]) -> dict:
     for name, found in run_checks(view, ctx.config.checks).items():
         ctx.store.write(found)
         if found:
-            rate = sum(c.violation > 0.1 for c in found) / len(found)
+            rate = sum(c.violation > VIOLATION for c in found) / len(found)
             ctx.say(f"round {state.round}: {name} checked {len(found)}, "
-                    f"{rate:.0%} violate by more than 0.1")
+                    f"{rate:.0%} violate by more than {VIOLATION}")
     return {}
 
 

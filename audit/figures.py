@@ -18,6 +18,7 @@ import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
 from w2s.agent.context import MISTAKES
+from w2s.checks import VIOLATION
 from w2s.agent.training.trainers import OTHER
 from w2s.agent.evaluate import pgr_ci
 from w2s.agent.experiment import CEILING, WEAK, find_reference, reference_config
@@ -25,7 +26,6 @@ from w2s.store.gold import read_gold
 from w2s.store import Campaign, Store, queries, versions
 from w2s.store import Purpose
 
-VIOLATION = 0.1  # a check flags an item above this score (as the campaign prints)
 N_BOOT = 1000
 
 

@@ -20,6 +20,7 @@ from w2s.agent.campaign import init_campaign, run_campaign
 from w2s.agent.config import CampaignConfig
 from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
 from w2s.agent.student import StudentConfig
+from w2s.checks import VIOLATION
 from w2s.store import Store, queries
 
 from w2s_experiments import ensure_dataset  # noqa: E402  (same folder)
@@ -75,7 +76,7 @@ def main() -> None:
                     acc = {r: v for r, n, s, v in queries.metrics(store, cid)
                            if (n, s) == ("acc:true", "test")}
                     curves.append([acc[r] for r in sorted(acc)])
-                    per_round = queries.checks_per_round(store, cid, 0.1)  # all checks
+                    per_round = queries.checks_per_round(store, cid, VIOLATION)  # all checks
                     last = max(r for r, *_ in per_round)
                     n = sum(k for r, _, k, _, _ in per_round if r == last)
                     viol = sum(k * m for r, _, k, m, _ in per_round if r == last) / n

@@ -3,7 +3,7 @@ each scores the pool for the student's self-contradictions and logs them."""
 
 from __future__ import annotations
 
-from .base import CheckView, ConsistencyCheck
+from .base import VIOLATION, CheckView, ConsistencyCheck  # noqa: F401 (exported)
 from .coherence import CrossExamination, Negation, OptionGroups
 from .plausibility import Plausibility
 

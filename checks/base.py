@@ -14,6 +14,9 @@ from w2s.agent.student.variants import Variant
 from w2s.store import Check, Dataset, Item
 
 
+VIOLATION = 0.1  # a check flags an item whose score is above this
+
+
 @dataclass
 class CheckView:
     """One round as the checks see it (the campaign's check node builds it)."""

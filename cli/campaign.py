@@ -193,8 +193,10 @@ def oracle_table(store: Store, campaign_id: str, config: CampaignConfig) -> Tabl
 def check_table(store: Store, campaign_id: str) -> Table:
     from w2s.store import queries
 
-    rows = queries.checks_per_round(store, campaign_id, 0.1)
-    t = Table("round", "check", "checked", "mean violation", "violation rate (> 0.1)",
+    from w2s.checks import VIOLATION
+
+    rows = queries.checks_per_round(store, campaign_id, VIOLATION)
+    t = Table("round", "check", "checked", "mean violation", f"violation rate (> {VIOLATION})",
               title="consistency checks")
     for r, name, n, mean, rate in rows:
         t.add_row(str(r), name, str(n), f"{mean:.3f}", f"{rate:.1%}")

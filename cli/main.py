@@ -78,8 +78,8 @@ def info(ctx: typer.Context) -> None:
     from w2s.store.schema import LATEST
 
     with open_store(ctx) as store:
-        counts = {t: sum(gold_per_dataset(store).values()) if t == "gold" else
-                  queries.row_count(store, t) for t in queries.tables(store)}
+        counts = dict(sorted({**queries.row_counts(store),
+                              "gold": sum(gold_per_dataset(store).values())}.items()))
         version = store.version()
     console.print(f"workspace {workspace_path(ctx).resolve()}  (schema v{version}, "
                   f"w2s reads v{LATEST})")
