@@ -1,5 +1,5 @@
-"""Start, run, resume and inspect campaigns. The loop is in graph.py; its
-checkpoints go to one SQLite file in the workspace, keyed by campaign id."""
+"""Start, run, resume and inspect campaigns. The loop is in graph.py, its checkpoints
+in checkpoints.py."""
 
 from __future__ import annotations
 
@@ -15,12 +15,10 @@ from w2s.store import Campaign, Store, queries, stable_id
 
 from .config import CampaignConfig, was_retired
 from .context import Context
+from .checkpoints import CHECKPOINTS, checkpoint_state, graph_config
 from .graph import build_graph
 from .state import CampaignState
 from .student.engines import Track, no_track
-
-CHECKPOINTS = "checkpoints.sqlite"
-
 
 def init_campaign(store: Store, config: CampaignConfig, name: str | None = None) -> str:
     store.dataset(config.dataset)  # fails early, naming the datasets there are
@@ -45,23 +43,6 @@ def campaign_config(store: Store, campaign_id: str) -> CampaignConfig:
     return CampaignConfig(**found[0].config)
 
 
-def _graph_config(campaign_id: str) -> dict:
-    return {"configurable": {"thread_id": campaign_id}, "recursion_limit": 1_000_000}
-
-
-def checkpoint_state(workspace: Path, campaign_id: str) -> tuple[CampaignState | None, tuple]:
-    """The last checkpointed state and the nodes still to run (empty when done)."""
-    path = Path(workspace) / CHECKPOINTS
-    if not path.exists():
-        return None, ()
-    with sqlite3.connect(path) as con:
-        snapshot = build_graph().compile(checkpointer=SqliteSaver(con)).get_state(
-            _graph_config(campaign_id))
-    if not snapshot.values:
-        return None, ()
-    return CampaignState(**snapshot.values), snapshot.next
-
-
 def run_campaign(store: Store, campaign_id: str, workspace: str | Path,
                  say: Callable[[str], None] = lambda _: None,
                  report: Callable[[int, dict], None] = lambda *_: None,
@@ -77,10 +58,10 @@ def run_campaign(store: Store, campaign_id: str, workspace: str | Path,
     con = sqlite3.connect(workspace / CHECKPOINTS, check_same_thread=False)
     try:
         graph = build_graph().compile(checkpointer=SqliteSaver(con))
-        start = None if state is not None else CampaignState(campaign_id=campaign_id)
+        start = None if state is not None else {"campaign_id": campaign_id}  # plain data: the checkpoint stores it
         if state is not None:
             say(f"resuming {campaign_id} at round {state.round}, before {', '.join(pending)}")
-        result = graph.invoke(start, _graph_config(campaign_id), context=ctx, durability="sync")
+        result = graph.invoke(start, graph_config(campaign_id), context=ctx, durability="sync")
     except OracleStopped:
         queries.set_status(store, campaign_id, "stopped")
         raise

@@ -58,7 +58,7 @@ def run(ctx: typer.Context,
 def resume(ctx: typer.Context,
            campaign: Annotated[str, typer.Argument(help="Campaign id.")]) -> None:
     """Go on from the last checkpoint of a stopped, failed or killed campaign."""
-    from w2s.agent.campaign import checkpoint_state
+    from w2s.agent.checkpoints import checkpoint_state
 
     with open_store(ctx) as store:
         _config_or_fail(store, campaign)
@@ -80,7 +80,7 @@ def status(ctx: typer.Context,
         if campaign is None:
             console.print(_list(store))
             return
-        from w2s.agent.campaign import checkpoint_state
+        from w2s.agent.checkpoints import checkpoint_state
         from w2s.store import Campaign
 
         config = _config_or_fail(store, campaign)

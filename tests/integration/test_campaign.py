@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,8 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
 
-from w2s.store import Campaign, Check, Label, Metric, Prediction, Query, Store, TrainingRound
+from w2s.agent.checkpoints import CHECKPOINTS, checkpoint_state, from_checkpoint, graph_config
+from w2s.agent.graph import build_graph
+from w2s.agent.state import CampaignState
+from w2s.store import Campaign, Label, Metric, Prediction, Query, Store, TrainingRound
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 W2S = str(Path(sys.executable).parent / "w2s")
@@ -107,6 +112,18 @@ def end_state(ws: Path) -> dict:
         }
 
 
+def assert_reader_agrees_with_graph(ws: Path, campaign: str):
+    """`campaign status` reads checkpoints without the graph: same state, same next nodes."""
+    with sqlite3.connect(ws / CHECKPOINTS) as con:
+        saver = SqliteSaver(con)
+        graph = build_graph().compile(checkpointer=saver)
+        history = list(graph.get_state_history(graph_config(campaign)))  # newest first
+        expected = [(CampaignState(**h.values), h.next) if h.values else (None, ())
+                    for h in history]
+        assert [from_checkpoint(saver.get_tuple(h.config)) for h in history] == expected
+    assert checkpoint_state(ws, campaign) == expected[0]
+
+
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory):
     root = tmp_path_factory.mktemp("campaigns")
@@ -164,6 +181,7 @@ def test_resume_after_kill_reaches_the_same_end(baseline, kill_at):
     killed = w2s(ws, "campaign", "run", str(config), "--name", "c", env={**env, **fault},
                  check=False)
     assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert_reader_agrees_with_graph(ws, "c")
     w2s(ws, "campaign", "resume", "c", env=env)
     assert end_state(ws) == end_state(base_ws)
     asked = (root / f"{name}.asked").read_text().split()
