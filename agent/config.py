@@ -11,6 +11,7 @@ from pydantic import (AliasChoices, BaseModel, ConfigDict, Field, ValidationErro
 
 from w2s.oracles import OracleSpec
 
+from .contrast.config import ContrastConfig
 from .items import Selection
 from .stopping import STOPPING
 from .strategies import STRATEGIES
@@ -47,6 +48,8 @@ class CampaignConfig(Selection):
     stopping: list[Named] = [Named(name="budget"), Named(name="plateau"),
                              Named(name="max-rounds", params={"rounds": 10})]
     checks: list[Named] = []
+    # the student's experiments on its weak supervisor (contrast items it writes)
+    contrast: ContrastConfig = ContrastConfig()
     # first run `w2s experiment` on these items and seed (weak floor, zero-shot, naive
     # W2S, gold ceiling) unless logged: the audit's PGR is measured between them
     reference: bool = True

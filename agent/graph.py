@@ -1,10 +1,11 @@
 """The campaign loop, top to bottom:
 
-    reference -> label_weak -> train -> evaluate -> (stop?) -> predict -> check -> select
-        -> query -> train ...
+    reference -> label_weak -> contrast -> train -> evaluate -> (stop?) -> predict
+        -> check -> select -> query -> train ...
 
 The reference run (weak floor and gold ceiling, for PGR) comes first, unless logged
-or switched off. The weak oracles label the pool in bulk once; then every round
+or switched off. The weak oracles label the pool in bulk once; if the config asks,
+the student then experiments on its supervisor (contrast items); then every round
 the student predicts on the pool, the consistency checks run on that same model
 (so the strategy sees its fresh violations), a strategy picks items, the gold
 oracles label them, the student retrains and is evaluated, until a stopping
@@ -20,7 +21,7 @@ from langgraph.graph import END, START, StateGraph
 
 from . import faults
 from .context import Context
-from .nodes import check, evaluate, label_weak, predict, query, reference, select, train
+from .nodes import check, contrast, evaluate, label_weak, predict, query, reference, select, train
 from .state import CampaignState
 
 
@@ -33,6 +34,7 @@ def build_graph() -> StateGraph:
     node = faults.wrapper()  # the identity unless a resume test sets W2S_KILL_AT
     graph.add_node("reference", node(reference))
     graph.add_node("label_weak", node(label_weak))
+    graph.add_node("contrast", node(contrast))
     graph.add_node("train", node(train))
     graph.add_node("evaluate", node(evaluate))
     graph.add_node("predict", node(predict))
@@ -42,7 +44,8 @@ def build_graph() -> StateGraph:
 
     graph.add_edge(START, "reference")
     graph.add_edge("reference", "label_weak")
-    graph.add_edge("label_weak", "train")
+    graph.add_edge("label_weak", "contrast")
+    graph.add_edge("contrast", "train")
     graph.add_edge("train", "evaluate")
     graph.add_conditional_edges("evaluate", route_after_evaluate, ["predict", END])
     graph.add_edge("predict", "check")

@@ -15,6 +15,8 @@ from w2s.store import Metric, Prediction, TrainingRound, queries, versions
 from w2s.store import Purpose
 
 from .context import MISTAKES, Context
+from .contrast.report import SupervisorReport, describe, reactions
+from .contrast.write import as_item, opened, pick_parents, write_contrasts
 from .evaluate import all_have_gold, correct
 from .experiment import find_reference, reference_config, run_experiment
 from .state import CampaignState
@@ -57,6 +59,35 @@ def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
         got = ask(ctx.store, oracle, ctx.campaign_id, 0, take, Purpose.BULK)
         todo = [i for i in todo if i.id not in got]
     return {"round": 0, "gold_budget": ctx.config.gold_budget}
+
+
+def contrast(state: CampaignState, runtime: Runtime[Context]) -> dict:
+    """Experiments on the supervisor, before any gold is bought: the student edits pool
+    items to keep or to flip their truth, and the weak oracles label the valid edits.
+    Their reactions are in the log for the supervisor report and the audit."""
+    ctx = runtime.context
+    cfg = ctx.config.contrast
+    if not cfg.enabled:
+        return {}
+    weak = ctx.labels("weak")
+    pool = [i for i in ctx.pool if i.id in weak]
+    parents = pick_parents(pool, np.array([weak[i.id].p1 for i in pool]), cfg.parents,
+                           ctx.config.seed)
+    with opened(ctx.trainer.student) as student:
+        written = write_contrasts(student, ctx.store, ctx.campaign_id, state.round, parents,
+                                  ctx.dataset, cfg.edits, ctx.config.seed, cfg.max_tokens,
+                                  ctx.say, ctx.track)
+    by_id = {i.id: i for i in parents}
+    items = [as_item(c, by_id[c.parent_id]) for c in written][:cfg.weak_queries]
+    for spec in ctx.config.oracles:
+        if spec.role == "weak" and items:
+            ask(ctx.store, ctx.oracle(spec), ctx.campaign_id, state.round, items,
+                Purpose.CONTRAST)
+    top = SupervisorReport.of(reactions(ctx.store, ctx.campaign_id)).top_sensitivity()
+    ctx.say(f"contrast items: {len(written)} valid of {len(parents) * len(cfg.edits)}; "
+            + (f"the supervisor's top sensitivity: {describe(top)}" if top else
+               "no truth-keeping edit moved the supervisor"))
+    return {}
 
 
 def train(state: CampaignState, runtime: Runtime[Context]) -> dict:

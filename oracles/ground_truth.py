@@ -38,9 +38,17 @@ class NoisySupervisor(GroundTruthOracle):
         self.wrong, self.cue, self.cue_label, self.noise = set(wrong_categories), cue, cue_label, noise
         self.name = name
 
+    def _truths(self, items: Sequence[Item]) -> list[Answer | None]:
+        """Gold; for a text the student wrote from a pool item (a contrast item), the
+        truth it was meant to have: its parent's, or the opposite."""
+        ids = [i.extra.get("parent_id", i.id) for i in items]
+        gold = read_gold(self.store, item_ids=ids)
+        return [Answer(gold[p] ^ int(bool(i.extra.get("flips"))), 1.0) if p in gold else None
+                for i, p in zip(items, ids)]
+
     def answer(self, items: Sequence[Item]) -> list[Answer | None]:
         out: list[Answer | None] = []
-        for item, truth in zip(items, super().answer(items)):
+        for item, truth in zip(items, self._truths(items)):
             if truth is None:
                 out.append(None)
                 continue

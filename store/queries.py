@@ -142,6 +142,38 @@ def checks_per_round(store: Store, campaign_id: str,
         "FROM checks WHERE campaign_id = ? GROUP BY ALL ORDER BY ALL", [threshold, campaign_id])
 
 
+# -- contrasts: texts the student wrote to test its supervisor ------------------------
+
+def contrast_ids(store: Store, campaign_id: str, round: int) -> set[str]:
+    """Ids of the contrasts already written in a campaign's round (valid or not)."""
+    return {c for (c,) in store.sql("SELECT id FROM contrasts WHERE campaign_id = ? "
+                                    "AND round = ?", [campaign_id, round])}
+
+
+def contrast_reactions(store: Store, campaign_id: str) -> list[tuple]:
+    """The weak supervisor's reactions to the valid contrasts: (contrast id, round,
+    parent id, edit, flips, category, parent's weak label, edit's weak label, parent
+    text, edit text), each weak label from the same oracle. The parent's is its bulk
+    label; contrasts not yet labeled are left out."""
+    return store.sql(
+        "SELECT c.id, c.round, c.parent_id, c.edit, c.flips, i.category, lp.value, le.value, "
+        "i.text, c.text FROM contrasts c JOIN items i ON i.id = c.parent_id "
+        "JOIN queries qe ON qe.campaign_id = c.campaign_id AND qe.item_id = c.id "
+        "AND qe.purpose = ? JOIN labels le ON le.query_id = qe.id "
+        "JOIN queries qp ON qp.campaign_id = c.campaign_id AND qp.item_id = c.parent_id "
+        "AND qp.purpose = ? AND qp.oracle = qe.oracle JOIN labels lp ON lp.query_id = qp.id "
+        "WHERE c.campaign_id = ? AND c.status = 'valid' ORDER BY c.round, c.edit, c.id",
+        [Purpose.CONTRAST, Purpose.BULK, campaign_id])
+
+
+def contrast_counts(store: Store, campaign_id: str) -> list[tuple[str, bool, str, int]]:
+    """(edit, flips, status, contrasts) of a campaign, with why rejected ones were."""
+    return store.sql(
+        "SELECT edit, flips, CASE WHEN status = 'valid' THEN 'valid' ELSE reason END, "
+        "count(*) FROM contrasts WHERE campaign_id = ? GROUP BY ALL ORDER BY ALL",
+        [campaign_id])
+
+
 # -- runs, rounds and metrics --------------------------------------------------------
 
 def set_status(store: Store, run_id: str, status: str) -> None:

@@ -72,6 +72,7 @@ class Purpose(StrEnum):
     WEAK_LABELS = "weak-labels"  # an experiment's weak labels on the student's half
     EVALUATION = "evaluation"  # an experiment's weak labels on test items
     CEILING = "ceiling"  # an experiment's gold on the student's half
+    CONTRAST = "contrast"  # the weak supervisor's labels on items the student wrote
 
     @classmethod
     def of(cls, strategy: str) -> "Purpose":
@@ -129,6 +130,34 @@ class Label(Record):
     confidence: float | None = Field(default=None, ge=0, le=1)
     latency_s: float | None = Field(default=None, ge=0)
     created_at: datetime = Field(default_factory=now)
+
+
+class Contrast(Record):
+    """A text the student wrote by editing a pool item (its parent) to test the
+    supervisor: meant to keep the parent's truth or to flip it. Never trained on as an
+    item, never evaluated; its id is what its weak label's query names."""
+    table = "contrasts"
+    key = ("id",)
+    id: str  # "contrast:" + stable id of campaign, round, parent, edit and seed
+    campaign_id: str
+    round: int = Field(ge=0)
+    parent_id: str
+    edit: str  # an edit's name (agent/contrast/edits.py)
+    flips: bool  # meant to flip the truth (else to keep it)
+    text: str  # what the student wrote, cleaned ("" if it wrote nothing)
+    prompt: str
+    generator: str  # the model version that wrote it
+    seed: int
+    status: Literal["valid", "rejected"]
+    reason: str = ""  # why rejected
+    # the student's own zero-shot P(label 1) on parent and edit, which validated it
+    truth_parent: float | None = None
+    truth_edit: float | None = None
+    created_at: datetime = Field(default_factory=now)
+
+    @staticmethod
+    def make_id(campaign_id: str, round: int, parent_id: str, edit: str, seed: int) -> str:
+        return "contrast:" + stable_id(campaign_id, round, parent_id, edit, seed)
 
 
 class Prediction(Record):
@@ -199,5 +228,5 @@ class Event(Record):
 
 RECORDS: tuple[type[Record], ...] = (
     Dataset, Item, Gold, Campaign, Query, Label, Prediction, Check,
-    TrainingRound, Metric, Event,
+    TrainingRound, Metric, Event, Contrast,
 )

@@ -142,6 +142,27 @@ MIGRATIONS: list[str] = [
     ALTER TABLE campaigns ADD COLUMN kind VARCHAR DEFAULT 'campaign';
     UPDATE campaigns SET kind = 'experiment' WHERE id LIKE 'exp-%';
     """,
+    # 5: texts the student writes to test its supervisor, with their provenance
+    """
+    CREATE TABLE contrasts (
+        id VARCHAR PRIMARY KEY,
+        campaign_id VARCHAR NOT NULL,
+        round INTEGER NOT NULL,
+        parent_id VARCHAR NOT NULL,
+        edit VARCHAR NOT NULL,
+        flips BOOLEAN NOT NULL,
+        text VARCHAR NOT NULL,
+        prompt VARCHAR NOT NULL,
+        generator VARCHAR NOT NULL,
+        seed INTEGER NOT NULL,
+        status VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL,
+        truth_parent DOUBLE,
+        truth_edit DOUBLE,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE INDEX contrasts_campaign ON contrasts (campaign_id, round);
+    """,
 ]
 
 LATEST = len(MIGRATIONS)

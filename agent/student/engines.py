@@ -2,7 +2,8 @@
 (any OpenAI-compatible vLLM deployment) and transformers in-process.
 
 Both answer one question: for each prompt, the log-probabilities of the two label
-tokens at the next position, renormalized over the two.
+tokens at the next position, renormalized over the two. Both also write text
+(greedy), for the edits the student makes to test its supervisor.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Engine(Protocol):
     def label_logprobs(self, prompts: Sequence[str], label_ids: Sequence[int]
                        ) -> Iterator[tuple[int, np.ndarray]]:
         """Yields (start, [n, len(label_ids)] log-probs) per finished batch, in any order."""
+
+    def generate(self, prompts: Sequence[str], max_tokens: int
+                 ) -> Iterator[tuple[int, list[str]]]:
+        """Yields (start, greedy continuations) per finished batch, in any order."""
 
 
 def renormalize(logprobs: np.ndarray) -> np.ndarray:
@@ -101,6 +106,20 @@ class HFEngine:
             chosen = self.torch.log_softmax(logits, dim=-1)[:, ids].cpu().numpy()
             for i, row in zip(batch, renormalize(chosen.astype(np.float64))):
                 yield i, row[None, :]
+
+    def generate(self, prompts: Sequence[str], max_tokens: int
+                 ) -> Iterator[tuple[int, list[str]]]:
+        tok = self.tokenizer
+        for batch in self._by_length(prompts):
+            # left padding: every prompt ends where generation starts
+            enc = tok([prompts[i] for i in batch], add_special_tokens=False, padding=True,
+                      padding_side="left", return_tensors="pt").to(self.device)
+            with self.torch.inference_mode():
+                out = self.model.generate(**enc, max_new_tokens=max_tokens, do_sample=False,
+                                          pad_token_id=tok.pad_token_id)
+            texts = tok.batch_decode(out[:, enc["input_ids"].shape[1]:], skip_special_tokens=True)
+            for i, text in zip(batch, texts):
+                yield i, [text]
 
     def features(self, prompts: Sequence[str], layer: int | Sequence[int] = -1,
                  advance: Callable[[int], None] = lambda n: None) -> np.ndarray:
@@ -187,6 +206,25 @@ class VLLMClient:
                     yield s, f.result()
             finally:
                 for _, f in futures:
+                    f.cancel()
+
+    def _complete(self, prompts: Sequence[str], max_tokens: int) -> list[str]:
+        body = {"model": self.model, "prompt": list(prompts), "max_tokens": max_tokens,
+                "temperature": 0.0, "seed": 0, "add_special_tokens": False}
+        choices = sorted(self._post("/v1/completions", body)["choices"],
+                         key=lambda c: c["index"])
+        return [c["text"] for c in choices]
+
+    def generate(self, prompts: Sequence[str], max_tokens: int
+                 ) -> Iterator[tuple[int, list[str]]]:
+        spans = _batches(len(prompts), self.batch_size)
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            futures = {pool.submit(self._complete, prompts[s:e], max_tokens): s for s, e in spans}
+            try:
+                for f in as_completed(futures):
+                    yield futures[f], f.result()
+            finally:
+                for f in futures:
                     f.cancel()
 
     def _embed(self, prompts: Sequence[str]) -> np.ndarray:
