@@ -18,6 +18,7 @@ import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
 from w2s.agent.context import MISTAKES
+from w2s.agent.contrast.report import SupervisorReport, reactions
 from w2s.checks import VIOLATION
 from w2s.agent.training.trainers import OTHER
 from w2s.agent.evaluate import pgr_ci
@@ -217,7 +218,29 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
         "methods": {m: _scores(p, test, supervised, floor, ceiling) for m, p in methods.items()},
         "categories": grid,
         "mistakes": _mistakes(logged, final["round"], test),
+        "supervisor": _supervisor(store, campaign_id),
     }
+
+
+def _supervisor(store: Store, campaign_id: str) -> dict | None:
+    """The supervisor report: how the weak supervisor reacted to the student's contrast
+    items (None if the campaign wrote none)."""
+    counts = queries.contrast_counts(store, campaign_id)
+    if not counts:
+        return None
+    report = SupervisorReport.of(reactions(store, campaign_id))
+    top = report.top_sensitivity()
+
+    def row(r) -> dict:
+        return {"edit": r.edit, "flips": r.flips, "region": r.region, "n": r.n,
+                "revealed": r.revealed, "rate": r.rate, "lo": r.low, "hi": r.high,
+                "examples": [{"parent": e.parent_text, "edit": e.edit_text,
+                              "parent_label": e.parent_label, "edit_label": e.edit_label}
+                             for e in r.examples]}
+
+    return {"top": top and top.edit, "rows": [row(r) for r in report.rows],
+            "written": [{"edit": e, "flips": bool(f), "status": s, "n": n}
+                        for e, f, s, n in counts]}
 
 
 def _mistakes(logged: dict, round: int, test: TestSet) -> list[dict]:

@@ -85,6 +85,7 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                     ["category", "estimated", "interval", "on test", "test items"],
                     [[m["region"], f3(m["estimate"]), f"[{f3(m['lo'])}, {f3(m['hi'])}]",
                       f3(m["true"]), str(m["n_test"])] for m in a["mistakes"]]))
+    out.extend(supervisor_tables(a.get("supervisor")))
     budgets = ", ".join(f"{o['name']}: {o['role']}, budget "
                         f"{'unlimited' if o['budget'] is None else o['budget']}"
                         for o in a["oracles"])
@@ -93,6 +94,60 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                 [[o, str(v["labels"]), str(v["gold"]), f"{v['cost']:.2f}"]
                  for o, v in rounds[-1]["spend"].items()]))
     return out
+
+
+def supervisor_tables(s: dict | None) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The supervisor report: what the student's contrast items revealed."""
+    if not s:
+        return []
+    labels = lambda e: f"{e['parent_label']}→{e['edit_label']}"
+    overall = [r for r in s["rows"] if r["region"] == "all"]
+    top = f"top sensitivity: {s['top']}" if s["top"] else "no truth-keeping edit moved it"
+    out = [(f"the supervisor report: how the weak supervisor reacted to the student's "
+            f"contrast items ({top}); a mistake shows when a truth-keeping edit moves its "
+            "label or a truth-flipping one does not",
+            ["edit", "meant to", "pairs", "mistake shown", "share [95% CI]"],
+            [[r["edit"], "flip truth" if r["flips"] else "keep truth", str(r["n"]),
+              str(r["revealed"]), f"{r['rate']:.0%} [{r['lo']:.0%}, {r['hi']:.0%}]"]
+             for r in overall]),
+           ("the supervisor report per category",
+            ["edit", "category", "pairs", "mistake shown", "share [95% CI]"],
+            [[r["edit"], r["region"], str(r["n"]), str(r["revealed"]),
+              f"{r['rate']:.0%} [{r['lo']:.0%}, {r['hi']:.0%}]"]
+             for r in s["rows"] if r["region"] != "all"]),
+           ("the supervisor report: examples (its label of the item → of the edit)",
+            ["edit", "item", "edit", "labels"],
+            [[r["edit"], e["parent"], e["edit"], labels(e)]
+             for r in overall for e in r["examples"]]),
+           ("contrast items written (valid, or why rejected)",
+            ["edit", "status", "items"],
+            [[w["edit"], w["status"], str(w["n"])] for w in s["written"]])]
+    return out
+
+
+def plot_supervisor(s: dict, path: Path) -> None:
+    """Share of contrast pairs that showed a mistake, per edit and category, with CIs."""
+    rows = [r for r in s["rows"] if r["region"] != "all"]
+    edits = sorted({r["edit"] for r in rows})
+    regions = sorted({r["region"] for r in rows})
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.4, 0.5 * len(edits) * len(regions)), 4))
+    width = 0.8 / max(len(regions), 1)
+    for k, region in enumerate(regions):
+        got = {r["edit"]: r for r in rows if r["region"] == region}
+        xs = [x + k * width for x, e in enumerate(edits) if e in got]
+        rs = [got[e] for e in edits if e in got]
+        ax.bar(xs, [r["rate"] for r in rs], width, label=region,
+               yerr=[[r["rate"] - r["lo"] for r in rs], [r["hi"] - r["rate"] for r in rs]],
+               capsize=2)
+    ax.set_xticks([x + 0.4 - width / 2 for x in range(len(edits))], edits, fontsize=8)
+    ax.set(ylabel="share of pairs showing a supervisor mistake", ylim=(0, 1),
+           title="the weak supervisor under the student's contrast items")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def compare_table(c: dict) -> tuple[str, list[str], list[list[str]]]:
@@ -207,6 +262,9 @@ def write_campaign_report(a: dict, out: Path) -> dict[str, Path]:
     plot_label_efficiency([a], files["label_efficiency"])
     plot_by_category(a, files["pgr_by_category"])
     plot_agreement(a, files["agreement"])
+    if a.get("supervisor") and a["supervisor"]["rows"]:
+        files["supervisor"] = out / "supervisor.png"
+        plot_supervisor(a["supervisor"], files["supervisor"])
     title = f"w2s audit: {a['campaign']}"
     facts = (f"dataset {a['dataset']}, seed {a['seed']}, status {a['status']}, strategy "
              f"{a['strategy']}, loss {a['loss']}, checks {', '.join(a['checks']) or 'none'}, "

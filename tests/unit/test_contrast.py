@@ -163,7 +163,10 @@ def test_contrasts_are_logged_with_provenance_and_rejects_with_reasons(builtin):
     assert not [i for i in store.items("builtin") if i.id.startswith("contrast:")]
 
 
-def test_reactions_of_a_cue_fooled_supervisor_name_the_cue(builtin):
+@pytest.fixture
+def cue_campaign(builtin):
+    """A supervisor fooled by the cue, its bulk labels, and the rule student's contrasts
+    of 16 pool items, labeled by it."""
     store, dataset, items = builtin
     student = RuleStudent(Prompter(_Bare(), chat=False))
     supervisor = NoisySupervisor(store, cue=CUE, cue_label=1, name="cue-fooled")
@@ -178,6 +181,11 @@ def test_reactions_of_a_cue_fooled_supervisor_name_the_cue(builtin):
     asked = ask(store, supervisor, "c", 0, [as_item(c, by_id[c.parent_id]) for c in valid],
                 Purpose.CONTRAST)
     assert len(asked) == len(valid)
+    return store
+
+
+def test_reactions_of_a_cue_fooled_supervisor_name_the_cue(cue_campaign):
+    store = cue_campaign
     assert {q.purpose for q in store.select(Query, "item_id LIKE 'contrast:%'")} == {"contrast"}
     report = SupervisorReport.of(reactions(store, "c"))
     top = report.top_sensitivity()
@@ -187,3 +195,17 @@ def test_reactions_of_a_cue_fooled_supervisor_name_the_cue(builtin):
                for e in top.examples)
     rows = {r.edit: r for r in report.overall()}
     assert rows["paraphrase"].revealed == 0
+
+
+def test_the_audit_shows_the_report_and_its_plot(cue_campaign, tmp_path):
+    from w2s.audit.figures import _supervisor
+    from w2s.audit.report import plot_supervisor, supervisor_tables
+
+    found = _supervisor(cue_campaign, "c")
+    assert found["top"] == "drop-lead"
+    assert {w["status"] for w in found["written"]} >= {"valid", "same as parent"}
+    captions = [caption for caption, _, _ in supervisor_tables(found)]
+    assert "top sensitivity: drop-lead" in captions[0] and len(captions) == 4
+    plot_supervisor(found, tmp_path / "s.png")
+    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+    assert _supervisor(cue_campaign, "another") is None
