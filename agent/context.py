@@ -13,12 +13,13 @@ import numpy as np
 
 from w2s.oracles import Answer, Oracle, OracleContext, make_oracle
 from w2s.oracles import kind as oracle_kind
-from w2s.store import Dataset, Item, Store, queries
+from w2s.store import Contrast, Dataset, Item, Store, queries
 
 from .config import CampaignConfig, CampaignOracle
 from .items import split_by_group
 from .student.engines import Track, no_track
-from .training.trainers import Trainer, make_trainer
+from .contrast.write import as_item
+from .training.trainers import Contrasted, Trainer, make_trainer
 
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
 
@@ -79,6 +80,14 @@ class Context:
         """Every label of the campaign from oracles in this role, by item id."""
         rows = queries.campaign_labels(self.store, self.campaign_id, weak=role == "weak")
         return {i: Answer(v, c) for i, v, c in rows}
+
+    def contrasts(self) -> list[Contrasted]:
+        """The valid edits the student wrote of this campaign's training items."""
+        found = self.store.select(Contrast, "campaign_id = ? AND status = 'valid'",
+                                  [self.campaign_id])
+        return [Contrasted(self.row_of[c.parent_id],
+                           as_item(c, self.train_items[self.row_of[c.parent_id]]), c.flips)
+                for c in found if c.parent_id in self.row_of]
 
     def spent(self, oracle: str, before_round: int) -> int:
         """Gold labels this oracle gave in earlier rounds."""

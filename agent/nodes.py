@@ -104,7 +104,7 @@ def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
     started = datetime.now()
     ctx.say(f"round {state.round}: training on {len(rows)} weak and "
             f"{int((gold_arr >= 0).sum())} gold labels")
-    chosen = ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version)
+    chosen = ctx.trainer.fit(np.array(rows), targets, gold_arr, cfg, version, ctx.contrasts())
     if baseline(ctx, int((gold_arr >= 0).sum())):  # the same student on the bought gold alone
         ctx.trainer.fit(np.array(rows), targets, gold_arr,
                         cfg.model_copy(update={"method": "gold-only"}), versions.gold_only(version))

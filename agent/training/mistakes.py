@@ -16,9 +16,19 @@ supervisor is inverted pull that region's slope below zero; the feature terms le
 a mistake that follows no region be learned, and carry what gold teaches about
 the truth directly. The Laplace approximation of the posterior gives each
 prediction an interval.
+
+Contrast pairs (an item and an edit of it the student wrote, meant to keep its
+truth or to flip it) are evidence too, and need no gold: the truth logit should
+not move across a truth-keeping edit, and should change sign across a flipping one.
+Each pair adds a Gaussian pseudo-observation of that difference (sd `pair_sd`).
+Where the weak head moves with a truth-keeping edit (the supervisor follows the
+surface), the posterior must lower that region's trust in it or cancel the move
+with the feature terms, before any gold is bought.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -36,6 +46,10 @@ class MistakeConfig(BaseModel):
     # an inversion a few labels show in one region wants a loose region prior, a
     # supervisor whose errors follow the features wants loose feature terms
     tune: bool = True
+    # sd (logits) of the truth logit's change across a truth-keeping contrast pair (of
+    # the sum across a truth-flipping one): how firmly the pairs constrain the model;
+    # None: the pairs are not used
+    pair_sd: float | None = Field(default=0.5, gt=0)
 
     @model_validator(mode="after")
     def _spreads_or_tune(self) -> "MistakeConfig":
@@ -54,13 +68,29 @@ class MistakeConfig(BaseModel):
 GRID = [(r, f) for r in (0.5, 1.0, 2.0, 4.0) for f in (3.0, 6.0, 10.0)]
 
 
+@dataclass
+class Pairs:
+    """Contrast pairs as the mistake model reads them: per pair the weak head's logit,
+    region and features of the item and of its edit, and whether the edit flips the
+    truth."""
+    z: np.ndarray
+    z_edit: np.ndarray
+    regions: np.ndarray
+    x: np.ndarray
+    x_edit: np.ndarray
+    flips: np.ndarray
+
+
 class MistakeModel:
     """Fit on gold items: z (weak-head logits), regions (int, -1 none), x (features)."""
 
     def __init__(self, config: MistakeConfig, n_regions: int, dim: int):
         self.config, self.n_regions, self.dim = config, n_regions, dim
         self.mean = self.prior_mean()
-        self._gold: tuple[np.ndarray, np.ndarray] | None = None  # design, P(1) at the MAP
+        # the evidence's rows: gold (weights p(1-p) at the MAP), then contrast pairs
+        # (weights 1 / pair_sd^2); None when there is neither
+        self._gold: tuple[np.ndarray, np.ndarray] | None = None
+        self._gold_labels = np.zeros(0)
 
     def prior_mean(self) -> np.ndarray:
         mean = np.zeros(2 + 2 * self.n_regions + 2 * self.dim)
@@ -85,17 +115,28 @@ class MistakeModel:
         x = np.asarray(x, np.float64)
         return np.hstack([z, np.ones_like(z), onehot * z, onehot, x * z, x])
 
+    def pair_design(self, pairs: "Pairs") -> np.ndarray:
+        """[m, params]: the truth logit's change across each pair (item minus edit), or
+        its sum for a pair meant to flip the truth; the pseudo-observation is 0."""
+        sign = np.where(np.asarray(pairs.flips, bool), 1.0, -1.0)[:, None]
+        return (self.design(pairs.z, pairs.regions, pairs.x)
+                + sign * self.design(pairs.z_edit, pairs.regions, pairs.x_edit))
+
     def fit(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
-            max_iter: int = 500) -> "MistakeModel":
+            pairs: "Pairs | None" = None, max_iter: int = 500) -> "MistakeModel":
         """MAP by L-BFGS (the posterior is log-concave: one optimum)."""
         import torch
 
-        if len(gold) == 0:
+        use = pairs is not None and len(pairs.z) and self.config.pair_sd is not None
+        pair_rows = self.pair_design(pairs) if use else np.zeros((0, len(self.prior_mean())))
+        if len(gold) == 0 and len(pair_rows) == 0:
             self.mean, self._gold = self.prior_mean(), None
             return self
-        design = self.design(z, regions, x)
+        design = self.design(z, regions, x) if len(gold) else pair_rows[:0]
         j = torch.as_tensor(design)
+        jp = torch.as_tensor(pair_rows)
         y = torch.as_tensor(np.asarray(gold, np.float64))
+        pair_w = 1 / (self.config.pair_sd or 1.0) ** 2
         mu = torch.as_tensor(self.prior_mean())
         prec = torch.as_tensor(self.prior_precision())
         theta = mu.clone().requires_grad_(True)
@@ -106,14 +147,16 @@ class MistakeModel:
         def closure():
             opt.zero_grad()
             loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-                j @ theta, y, reduction="sum") + 0.5 * (prec * (theta - mu) ** 2).sum())
+                j @ theta, y, reduction="sum") + 0.5 * pair_w * (jp @ theta).square().sum()
+                + 0.5 * (prec * (theta - mu) ** 2).sum())
             loss.backward()
             return loss
 
         opt.step(closure)
         self.mean = theta.detach().numpy().copy()
         p = 1 / (1 + np.exp(-design @ self.mean))
-        self._gold = (design, p * (1 - p))
+        self._gold = (np.vstack([design, pair_rows]),
+                      np.concatenate([p * (1 - p), np.full(len(pair_rows), pair_w)]))
         self._gold_labels = np.asarray(gold, np.float64)
         return self
 
@@ -124,8 +167,10 @@ class MistakeModel:
             return 0.0
         design, w = self._gold
         y = self._gold_labels
-        z = design @ self.mean
-        loglik = float(np.sum(y * z - np.logaddexp(0, z)))
+        z = design[:len(y)] @ self.mean
+        pairs = design[len(y):] @ self.mean
+        loglik = (float(np.sum(y * z - np.logaddexp(0, z)))
+                  - 0.5 * float(np.sum(w[len(y):] * pairs ** 2)))
         d = self.mean - self.prior_mean()
         bend = 0.5 * float(np.sum(self.prior_precision() * d * d))
         root = np.sqrt(w)[:, None] * design
@@ -134,11 +179,13 @@ class MistakeModel:
 
     @classmethod
     def tuned(cls, config: MistakeConfig, n_regions: int, z: np.ndarray,
-              regions: np.ndarray, x: np.ndarray, gold: np.ndarray) -> "MistakeModel":
+              regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
+              pairs: "Pairs | None" = None) -> "MistakeModel":
         """Fit with the config's spreads, or (tune) with the GRID's best by evidence."""
-        grid = GRID if config.tune and len(gold) else [(config.region_sd, config.feature_sd)]
+        evidence = len(gold) or (pairs is not None and len(pairs.z))
+        grid = GRID if config.tune and evidence else [(config.region_sd, config.feature_sd)]
         fits = [cls(config.model_copy(update={"region_sd": r, "feature_sd": f}), n_regions,
-                    x.shape[1]).fit(z, regions, x, gold) for r, f in grid]
+                    x.shape[1]).fit(z, regions, x, gold, pairs) for r, f in grid]
         return max(fits, key=lambda m: m.evidence())
 
     def logits(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -208,7 +255,7 @@ class MistakeModel:
     def state(self) -> dict[str, np.ndarray]:
         out = {"mistake_mean": self.mean, "mistake_shape": np.array([self.n_regions, self.dim]),
                "mistake_prior": np.array([self.config.slope_sd, self.config.region_sd,
-                                          self.config.feature_sd])}
+                                          self.config.feature_sd, self.config.pair_sd or 0])}
         if self._gold is not None:
             out["mistake_gold_design"], out["mistake_gold_w"] = self._gold
             out["mistake_gold_y"] = self._gold_labels
@@ -216,9 +263,10 @@ class MistakeModel:
 
     @classmethod
     def from_state(cls, data) -> "MistakeModel":
-        slope, region, feature = (float(v) for v in data["mistake_prior"])
+        slope, region, feature, *pair = (float(v) for v in data["mistake_prior"])
         g, d = (int(v) for v in data["mistake_shape"])
-        model = cls(MistakeConfig(slope_sd=slope, region_sd=region, feature_sd=feature), g, d)
+        model = cls(MistakeConfig(slope_sd=slope, region_sd=region, feature_sd=feature,
+                                  pair_sd=pair[0] if pair and pair[0] > 0 else None), g, d)
         model.mean = np.array(data["mistake_mean"])
         if "mistake_gold_design" in data:
             model._gold = (np.array(data["mistake_gold_design"]), np.array(data["mistake_gold_w"]))

@@ -26,9 +26,9 @@ import numpy as np
 import torch
 
 from .config import TrainConfig
-from .consistency import CONSISTENCY, ConsistencyData
+from .consistency import CONSISTENCY, READS, ConsistencyData
 from .losses import STATIONARY, objective, soft_xent
-from .mistakes import MistakeModel
+from .mistakes import MistakeModel, Pairs
 
 GRID_C = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 MIN_GOLD_CV = 10  # fewer gold labels than this (or < 2 of a class): no CV on gold
@@ -166,7 +166,7 @@ class ProbeHeads:
             self.chosen = {"c_weak": c_weak, "c_true": c_true, "c_true_on": on}
             has = np.flatnonzero(g.numpy() >= 0)
             if config.method == "mistake-model":
-                self._fit_mistakes(xw, xt, g, config, regions, n_regions)
+                self._fit_mistakes(xw, xt, g, config, regions, n_regions, consistency)
             elif config.method == "gold-only":
                 if len(has):
                     self.v["true"], self.b["true"] = _fit_xent(xt, g, has, c_true)
@@ -200,8 +200,9 @@ class ProbeHeads:
                    consistency: ConsistencyData | None) -> None:
         """The training objective, full batch, in stages: a loss whose target moves
         with the student (logconf) gets its anchor refreshed at each stage."""
-        negated = (None if consistency is None or consistency.negated is None
-                   else torch.as_tensor(consistency.negated, dtype=torch.float64))
+        other = {k: torch.as_tensor(getattr(consistency, k), dtype=torch.float64)
+                 for k in ("negated", "edits")
+                 if consistency is not None and getattr(consistency, k) is not None}
         stages = 1 if config.loss in STATIONARY else config.probe_stages
         params = None
         for stage in range(stages):
@@ -213,23 +214,29 @@ class ProbeHeads:
                 z = xt @ v + b
                 total = objective(None, z, w, g, frac, config, anchor)
                 if config.consistency:
-                    p_neg = None if negated is None else torch.sigmoid(negated @ v + b)
+                    p = {k: torch.sigmoid(f @ v + b) for k, f in other.items()}
                     total = total + config.consistency_weight * sum(
-                        CONSISTENCY[name](torch.sigmoid(z), p_neg, consistency)
+                        CONSISTENCY[name](torch.sigmoid(z), p.get(READS.get(name)), consistency)
                         for name in config.consistency)
                 return total
 
             params = _linear(xt.shape[1], len(w), loss, c, params)
         self.v["true"], self.b["true"] = params
 
-    def _fit_mistakes(self, xw, xt, g, config: TrainConfig, regions, n_regions: int) -> None:
+    def _fit_mistakes(self, xw, xt, g, config: TrainConfig, regions, n_regions: int,
+                      consistency: ConsistencyData | None) -> None:
         gold = g.numpy()
         has = np.flatnonzero(gold >= 0)
         regions = _regions(regions, len(gold))
         z = self._weak_logits(xw)
         x = xt.numpy()
+        pairs = None
+        if consistency is not None and consistency.edits is not None:
+            at = consistency.edit_rows
+            pairs = Pairs(z[at], self._weak_logits(consistency.edits), regions[at], x[at],
+                          np.asarray(consistency.edits, np.float64), consistency.edit_flips)
         self.mistakes = MistakeModel.tuned(config.mistakes, n_regions, z[has], regions[has],
-                                           x[has], gold[has])
+                                           x[has], gold[has], pairs)
         self.chosen.update(region_sd=self.mistakes.config.region_sd,
                            feature_sd=self.mistakes.config.feature_sd)
 

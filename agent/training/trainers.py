@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NamedTuple, Protocol
 
 import numpy as np
 
@@ -30,6 +30,14 @@ Split = Literal["train", "test"]
 OTHER = "(no training category)"  # the mistake model's region of items outside them
 
 
+class Contrasted(NamedTuple):
+    """An edit the student wrote of a training item: the item's row, the edit as an
+    item, and whether it is meant to flip the truth."""
+    row: int
+    edit: Item
+    flips: bool
+
+
 class Trainer(Protocol):
     """A student in either mode, as the campaign and the experiment use it: rows index
     the training items, versions name saved models (None: the untrained student)."""
@@ -37,9 +45,10 @@ class Trainer(Protocol):
     prompter: Prompter  # renders prompts as the truth head reads them
 
     def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
-            version: str) -> dict:
-        """Train both heads (targets: the supervisor's P(label 1); gold: 1/0, -1 none)
-        and save them as version; returns what was chosen on the way."""
+            version: str, contrasts: Sequence[Contrasted] = ()) -> dict:
+        """Train both heads (targets: the supervisor's P(label 1); gold: 1/0, -1 none;
+        contrasts: edits the student wrote of training items) and save them as version;
+        returns what was chosen on the way."""
 
     def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
         """(weak head, truth head) P(label 1) on a split's items."""
@@ -124,13 +133,14 @@ class ProbeTrainer:
         return np.log(p) - np.log1p(-p)
 
     def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
-            version: str) -> dict:
+            version: str, contrasts: Sequence[Contrasted] = ()) -> dict:
         """Train and save both heads; returns what was chosen on the way (the Cs)."""
         from .probe import ProbeHeads
 
         f = self.feats["train"]
         heads = ProbeHeads(f["true"].shape[1]).fit(
-            f["weak"][rows], f["true"][rows], targets, gold, cfg, self._consistency(rows, cfg),
+            f["weak"][rows], f["true"][rows], targets, gold, cfg,
+            self._consistency(rows, cfg, contrasts),
             groups=self.groups[rows], regions=self.regions["train"][rows],
             n_regions=len(self.region_names))
         self.models.mkdir(parents=True, exist_ok=True)
@@ -172,8 +182,12 @@ class ProbeTrainer:
         names = [*self.region_names, OTHER]
         return {names[r]: v for r, v in est.items()}
 
-    def _consistency(self, rows: np.ndarray, cfg: TrainConfig) -> ConsistencyData | None:
-        if not cfg.consistency:
+    def _consistency(self, rows: np.ndarray, cfg: TrainConfig,
+                     contrasts: Sequence[Contrasted] = ()) -> ConsistencyData | None:
+        """What the consistency terms and the mistake model read besides the items."""
+        at = {int(k): j for j, k in enumerate(rows)}
+        contrasts = [c for c in contrasts if c.row in at]
+        if not cfg.consistency and not contrasts:
             return None
         from .consistency import ConsistencyData
 
@@ -187,7 +201,15 @@ class ProbeTrainer:
             negated = self._standardize(prompt_features(self.features_student, [
                 NEGATED.prompt(self.prompter, i, self.dataset) for i in items],
                 self.cache, self.say, self.track, keep_open=True), own=True)
-        return ConsistencyData(groups, negated)
+        data = ConsistencyData(groups, negated)
+        if contrasts:
+            data.edit_rows = np.array([at[c.row] for c in contrasts])
+            data.edit_flips = np.array([c.flips for c in contrasts])
+            data.edits = self._standardize(prompt_features(
+                self.features_student, self.features_student.feature_prompts(
+                    [c.edit for c in contrasts], self.dataset), self.cache, self.say,
+                self.track, keep_open=True))
+        return data
 
     def predict_prompts(self, version: str | None, prompts: list[str],
                         items: Sequence[Item]) -> np.ndarray:
@@ -230,7 +252,9 @@ class LoraTrainer:
         _, p = self.predict(None, "test")
         return np.log(p) - np.log1p(-p)
 
-    def fit(self, rows, targets, gold, cfg: TrainConfig, version: str) -> dict:
+    def fit(self, rows, targets, gold, cfg: TrainConfig, version: str,
+            contrasts: Sequence[Contrasted] = ()) -> dict:
+        """LoRA trains on the items alone (contrast pairs are a probe-mode feature)."""
         from .lora import train_lora
 
         items = [self.items["train"][k] for k in rows]

@@ -40,3 +40,42 @@ def test_option_group_term_makes_groups_coherent():
     coherent = violation(TrainConfig(loss="xent", probe_c=0.1, consistency=["option-group"],
                                      consistency_weight=5.0))
     assert coherent < plain / 2
+
+
+def test_contrast_pair_terms_by_hand():
+    from w2s.agent.training.consistency import anti_invariance, invariance
+
+    p = torch.tensor([0.9, 0.2, 0.6])
+    data = ConsistencyData(edit_rows=np.array([0, 1, 2, 0]),
+                           edit_flips=np.array([False, False, True, True]))
+    edits = torch.tensor([0.9, 0.5, 0.4, 0.3])
+    # keep pairs: (0.9-0.9)^2, (0.2-0.5)^2; flip pairs: (0.6+0.4-1)^2, (0.9+0.3-1)^2
+    assert invariance(p, edits, data).item() == pytest.approx((0 + 0.09) / 2)
+    assert anti_invariance(p, edits, data).item() == pytest.approx((0 + 0.04) / 2)
+    none = ConsistencyData(edit_rows=np.array([0]), edit_flips=np.array([True]))
+    assert invariance(p, torch.tensor([0.1]), none).item() == 0
+
+
+def test_the_invariance_term_unlearns_a_surface_cue():
+    """Weak labels follow a cue feature; edits that toggle the cue, meant to keep the
+    truth, teach the truth head to read the content instead."""
+    rng = np.random.default_rng(0)
+    n, d = 400, 8
+    content, cue = rng.choice([-1.0, 1.0], n), rng.choice([-1.0, 1.0], n)
+    feats = np.column_stack([cue, content, rng.normal(size=(n, d - 2))]).astype(np.float32)
+    # the supervisor follows the cue on 60 % of the items, the content on the rest
+    weak = np.where(rng.random(n) < 0.6, cue > 0, content > 0).astype(float)
+    edits = feats.copy()
+    edits[:, 0] *= -1  # the same items without (or with) the cue
+    data = ConsistencyData(edit_rows=np.arange(n), edits=edits,
+                           edit_flips=np.zeros(n, bool))
+    gold = -np.ones(n, int)
+
+    def accuracy(cfg):
+        heads = ProbeHeads(d).fit(feats, feats, weak, gold, cfg, data)
+        return np.mean((heads.predict(feats, feats)[1] > 0.5) == (content > 0))
+
+    naive = accuracy(TrainConfig(loss="xent", probe_c=1.0, method="mixed"))
+    invariant = accuracy(TrainConfig(loss="xent", probe_c=1.0, consistency=["invariance"],
+                                     consistency_weight=10.0))
+    assert naive < 0.8 and invariant > 0.95

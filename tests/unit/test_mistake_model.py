@@ -125,3 +125,35 @@ def test_supervisor_accuracy_per_region_with_intervals():
         assert lo <= mean <= hi
         assert lo - 0.1 <= true <= hi + 0.1  # soft: each item keeps some doubt
     assert est[2][0] < 0.5 < min(est[0][0], est[1][0])
+
+
+def test_contrast_pairs_teach_the_mistake_before_any_gold():
+    """The weak head follows a surface cue more than the content; truth-keeping edits
+    that toggle the cue move it. With no gold, the pairs alone move the truth logit
+    off the cue and onto the content; with pair_sd None they are ignored."""
+    from w2s.agent.training.mistakes import Pairs
+
+    rng = np.random.default_rng(1)
+    n = 400
+    cue, content = rng.choice([-1.0, 1.0], n), rng.choice([-1.0, 1.0], n)
+    x = np.column_stack([cue, content, rng.normal(size=(n, 6))])
+    z = 2.0 * cue + 1.0 * content  # the weak head: mostly the cue
+    x_edit = x.copy()
+    x_edit[:, 0] *= -1
+    z_edit = -2.0 * cue + 1.0 * content
+    regions = np.zeros(n, int)
+    pairs = Pairs(z, z_edit, regions, x, x_edit, np.zeros(n, bool))
+    none = np.zeros(0)
+
+    def accuracy(config):
+        model = MistakeModel(config, 1, x.shape[1]).fit(none, none.astype(int), x[:0], none,
+                                                         pairs)
+        return np.mean((model.logits(z, regions, x) > 0) == (content > 0))
+
+    supervisor = np.mean((z > 0) == (content > 0))
+    assert supervisor < 0.8
+    assert accuracy(MistakeConfig(pair_sd=None)) == supervisor
+    assert accuracy(MistakeConfig()) > 0.95
+    # and the posterior knows the cue's flips are no evidence of the truth: tuned too
+    tuned = MistakeModel.tuned(MistakeConfig(), 1, none, none.astype(int), x[:0], none, pairs)
+    assert np.mean((tuned.logits(z, regions, x) > 0) == (content > 0)) > 0.95
