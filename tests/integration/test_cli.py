@@ -8,6 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from w2s.store.schema import LATEST
+
 pytestmark = pytest.mark.integration
 W2S = str(Path(sys.executable).parent / "w2s")
 
@@ -31,7 +33,7 @@ def test_quick_start_flow(tmp_path):
     shown = run("-w", ws, "data", "show", "builtin", "--category", "capitals", "--limit", "2").stdout
     assert "capitals" in shown and "Is this statement true?" in shown
     info = run("-w", ws, "info").stdout
-    assert "schema v3" in info
+    assert f"schema v{LATEST}" in info
     again = run("-w", ws, "data", "import", "builtin")
     assert "already in the workspace, unchanged" in again.stdout
     other = run("-w", ws, "data", "import", "builtin", "--per-category", "10", check=False)
