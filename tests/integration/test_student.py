@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 from w2s.agent.student import (HEADS, HFEngine, Prompter, Student, StudentConfig, prepare)
-from w2s.agent.student.engines import EngineError, collect
+from w2s.agent.student.engines import EngineError
 from w2s.agent.student.models import MANIFEST, verify
 from w2s.agent.student.server import free_port
 from w2s.store import Prediction, Store
-from w2s.store.datasets import generate, load_named, subsample
+from w2s.store.datasets import generate, load_named
 from w2s.agent.student.models import SMOLLM2
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

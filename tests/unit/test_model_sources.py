@@ -3,7 +3,6 @@ joined in order, and a truncated folder is the first k layers of the model."""
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
