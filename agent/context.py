@@ -13,7 +13,7 @@ import numpy as np
 
 from w2s.oracles import Answer, Oracle, OracleContext, make_oracle
 from w2s.oracles import kind as oracle_kind
-from w2s.store import Contrast, Dataset, Item, Store, queries
+from w2s.store import Dataset, Item, Store, queries
 
 from .config import CampaignConfig, CampaignOracle
 from .items import split_by_group
@@ -83,8 +83,7 @@ class Context:
 
     def contrasts(self) -> list[Contrasted]:
         """The valid edits the student wrote of this campaign's training items."""
-        found = self.store.select(Contrast, "campaign_id = ? AND status = 'valid'",
-                                  [self.campaign_id])
+        found = queries.valid_contrasts(self.store, self.campaign_id)
         return [Contrasted(self.row_of[c.parent_id],
                            as_item(c, self.train_items[self.row_of[c.parent_id]]), c.flips)
                 for c in found if c.parent_id in self.row_of]

@@ -62,15 +62,19 @@ def label_weak(state: CampaignState, runtime: Runtime[Context]) -> dict:
 
 
 def contrast(state: CampaignState, runtime: Runtime[Context]) -> dict:
-    """Experiments on the supervisor, before any gold is bought: the student edits pool
-    items to keep or to flip their truth, and the weak oracles label the valid edits.
-    Their reactions are in the log for the supervisor report and the audit."""
+    """Experiments on the supervisor: the student edits pool items to keep or to flip
+    their truth, and the weak oracles label the valid edits. First before any gold is
+    bought, then again (on items not edited yet) whenever predict finds the mistake
+    model has moved enough. The reactions are in the log for training, the supervisor
+    report and the audit."""
     ctx = runtime.context
     cfg = ctx.config.contrast
     if not cfg.enabled:
         return {}
     weak = ctx.labels("weak")
-    pool = [i for i in ctx.pool if i.id in weak]
+    # earlier runs' parents only: a resumed run must pick the parents it began with
+    edited = queries.contrast_parents(ctx.store, ctx.campaign_id, state.round)
+    pool = [i for i in ctx.pool if i.id in weak and i.id not in edited]
     parents = pick_parents(pool, np.array([weak[i.id].p1 for i in pool]), cfg.parents,
                            ctx.config.seed)
     with opened(ctx.trainer.student) as student:
@@ -84,10 +88,12 @@ def contrast(state: CampaignState, runtime: Runtime[Context]) -> dict:
             ask(ctx.store, ctx.oracle(spec), ctx.campaign_id, state.round, items,
                 Purpose.CONTRAST)
     top = SupervisorReport.of(reactions(ctx.store, ctx.campaign_id)).top_sensitivity()
-    ctx.say(f"contrast items: {len(written)} valid of {len(parents) * len(cfg.edits)}; "
+    ctx.say(f"contrast items (run {state.contrast_runs + 1}, round {state.round}): "
+            f"{len(written)} valid of {len(parents) * len(cfg.edits)}; "
             + (f"the supervisor's top sensitivity: {describe(top)}" if top else
                "no truth-keeping edit moved the supervisor"))
-    return {}
+    return {"contrast_runs": state.contrast_runs + 1, "contrast_base": None,
+            "contrast_due": False}
 
 
 def train(state: CampaignState, runtime: Runtime[Context]) -> dict:
@@ -158,7 +164,34 @@ def predict(state: CampaignState, runtime: Runtime[Context]) -> dict:
     new = CampaignState(**{**state.__dict__, "round": state.round + 1})
     ctx.store.write(_predictions(ctx, new, ctx.pool, p_weak[ctx.pool_rows],
                                  p_true[ctx.pool_rows]))
-    return {"round": new.round}
+    return {"round": new.round, **_contrast_due(ctx, state, new.round, p_true[ctx.pool_rows])}
+
+
+def _contrast_due(ctx: Context, state: CampaignState, round: int,
+                  p_true: np.ndarray) -> dict:
+    """Whether to experiment again: the first predictions after a run are the base;
+    later, once `rerun_after` of the pool has changed its predicted truth since
+    then, the mistake model has moved enough for new experiments."""
+    cfg = ctx.config.contrast
+    if not cfg.enabled or cfg.rerun_after is None or state.contrast_runs == 0:
+        return {}
+    if state.contrast_base is None:
+        return {"contrast_base": round}
+    if state.contrast_runs >= cfg.runs:
+        return {}
+    base = queries.round_predictions(ctx.store, ctx.campaign_id, state.contrast_base,
+                                     versions.of_round(ctx.campaign_id, state.contrast_base - 1))
+    ids = [i.id for i in ctx.pool]
+    known = np.array([(i, "true") in base for i in ids])
+    if not known.any():
+        return {}
+    before = np.array([base.get((i, "true"), 0.5) for i in ids])[known] > 0.5
+    changed = float(np.mean(before != (p_true[known] > 0.5)))
+    if changed >= cfg.rerun_after:
+        ctx.say(f"round {round}: {changed:.0%} of the pool changed its predicted truth since "
+                f"round {state.contrast_base}; the student experiments on its supervisor again")
+        return {"contrast_due": True}
+    return {}
 
 
 def select(state: CampaignState, runtime: Runtime[Context]) -> dict:

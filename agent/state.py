@@ -19,3 +19,8 @@ class CampaignState:
     pool_exhausted: bool = False
     estimates: list[float] = field(default_factory=list)  # estimated accuracy per round (no gold)
     stop_reason: str | None = None
+    # the student's experiments on its supervisor (contrast items): runs so far, the
+    # round whose pool predictions later ones are compared with, whether to run again
+    contrast_runs: int = 0
+    contrast_base: int | None = None
+    contrast_due: bool = False

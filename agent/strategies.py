@@ -114,6 +114,24 @@ class MistakeUncertainty(Strategy):
         return _entropy(q @ w) - _entropy(q) @ w
 
 
+class HypothesisDisagreement(Strategy):
+    """Where the hypotheses about the supervisor's mistakes that survive the evidence
+    still disagree on the truth: the share of the mistake model's posterior (a
+    committee of its draws, as in query-by-committee) on the minority side of the
+    item's label. Contrast pairs narrow the posterior for free, so after the
+    student's experiments gold goes where they settled nothing. Without a
+    posterior: the truth head's margin."""
+    name = "hypothesis-disagreement"
+
+    def score(self, pool):
+        if pool.truth_sd is None:
+            return Margin().score(pool)
+        from scipy.special import ndtr
+        p = np.clip(pool.p_true, 1e-7, 1 - 1e-7)
+        share = ndtr((np.log(p) - np.log1p(-p)) / np.maximum(pool.truth_sd, 1e-9))
+        return np.minimum(share, 1 - share)
+
+
 def _entropy(p: np.ndarray) -> np.ndarray:
     return -(p * np.log(p) + (1 - p) * np.log1p(-p))
 
@@ -198,7 +216,8 @@ class Mix(Strategy):
 
 STRATEGIES: dict[str, type[Strategy]] = {s.name: s for s in (
     Random, Entropy, Margin, HeadDisagreement, SupervisorError, CheckViolation,
-    VariantDisagreement, MistakeUncertainty, CoverageFirst, Mix)}
+    VariantDisagreement, MistakeUncertainty, HypothesisDisagreement, CoverageFirst,
+    Mix)}
 
 
 def make_strategy(name: str, params: dict[str, Any] | None = None) -> Strategy:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .db import Store
-from .records import Purpose
+from .records import Contrast, Purpose
 
 
 __all__ = ["Purpose"]  # and every function below
@@ -148,6 +148,20 @@ def contrast_ids(store: Store, campaign_id: str, round: int) -> set[str]:
     """Ids of the contrasts already written in a campaign's round (valid or not)."""
     return {c for (c,) in store.sql("SELECT id FROM contrasts WHERE campaign_id = ? "
                                     "AND round = ?", [campaign_id, round])}
+
+
+def valid_contrasts(store: Store, campaign_id: str, round: int | None = None) -> list[Contrast]:
+    """The valid contrasts of a campaign (of one round, or all)."""
+    if round is None:
+        return store.select(Contrast, "campaign_id = ? AND status = 'valid'", [campaign_id])
+    return store.select(Contrast, "campaign_id = ? AND round = ? AND status = 'valid'",
+                        [campaign_id, round])
+
+
+def contrast_parents(store: Store, campaign_id: str, before_round: int) -> set[str]:
+    """Pool items edited in experiments of earlier rounds (valid edits or not)."""
+    return {p for (p,) in store.sql("SELECT DISTINCT parent_id FROM contrasts WHERE "
+                                    "campaign_id = ? AND round < ?", [campaign_id, before_round])}
 
 
 def contrast_reactions(store: Store, campaign_id: str) -> list[tuple]:

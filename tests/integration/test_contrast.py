@@ -1,6 +1,7 @@
 """Contrast items written by a real student: vLLM's generate path and transformers
-write the same greedy edits, and a campaign that experiments on its supervisor,
-killed while the student writes, resumes to the same end and reports."""
+write the same greedy edits, and a campaign that experiments on its supervisor
+(before the first gold and again once its predictions have moved), killed while the
+student writes, resumes to the same end and reports."""
 
 import signal
 import subprocess
@@ -47,6 +48,8 @@ CONTRAST = textwrap.dedent("""
     parents = 24
     edits = ["drop-lead", "add-lead", "negate"]
     max_tokens = 32
+    runs = 2
+    rerun_after = 0.02
     """)
 
 
@@ -62,11 +65,17 @@ def contrast_baseline(tmp_path_factory):
 
 def test_a_campaign_reports_on_its_supervisor(contrast_baseline):
     root, ws, _, env, r = contrast_baseline
-    assert "contrast items:" in r.stdout and "valid of 72" in r.stdout
+    assert "contrast items (run 1, round 0)" in r.stdout and "valid of 72" in r.stdout
+    assert "experiments on its supervisor again" in r.stdout
     with Store(ws / "w2s.duckdb", read_only=True) as s:
         written = s.select(Contrast, "campaign_id = 'c'")
-        assert len(written) == 72 and {c.generator for c in written} == {"SmolLM2-135M-Instruct"}
+        assert len(written) == 144 and {c.generator for c in written} == {"SmolLM2-135M-Instruct"}
         assert all(c.status == "valid" or c.reason for c in written)
+        runs = {}
+        for c in written:
+            runs.setdefault(c.round, set()).add(c.parent_id)
+        first, again = sorted(runs)
+        assert first == 0 and again > 0 and not runs[first] & runs[again]  # new parents
     audit = w2s(ws, "audit", "c", env=env).stdout
     assert "the supervisor report" in audit and "contrast items written" in audit
     assert (ws / "audit" / "c" / "supervisor.png").exists()

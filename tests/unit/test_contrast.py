@@ -209,3 +209,39 @@ def test_the_audit_shows_the_report_and_its_plot(cue_campaign, tmp_path):
     plot_supervisor(found, tmp_path / "s.png")
     assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
     assert _supervisor(cue_campaign, "another") is None
+
+
+def test_the_campaign_experiments_again_once_its_predictions_have_moved(store):
+    from types import SimpleNamespace
+
+    from w2s.agent.config import CampaignConfig
+    from w2s.agent.graph import route_after_contrast, route_after_predict
+    from w2s.agent.nodes import _contrast_due
+    from w2s.agent.state import CampaignState
+    from w2s.store import Prediction, versions
+
+    pool = [SimpleNamespace(id=f"i{k}") for k in range(10)]
+    config = CampaignConfig(dataset="builtin", contrast={"enabled": True, "rerun_after": 0.3,
+                                                         "runs": 2})
+    ctx = SimpleNamespace(config=config, store=store, campaign_id="c", pool=pool,
+                          say=lambda _: None)
+    base = np.array([0.9] * 5 + [0.1] * 5)
+    store.write([Prediction(campaign_id="c", round=1, item_id=i.id, head="true", prob=p,
+                            model_version=versions.of_round("c", 0)) for i, p in zip(pool, base)])
+    state = CampaignState("c", round=0, contrast_runs=1)
+    assert _contrast_due(ctx, state, 1, base) == {"contrast_base": 1}  # the first after a run
+    state.contrast_base = 1
+    moved = base.copy()
+    moved[:2] = 0.2
+    assert _contrast_due(ctx, state, 2, moved) == {}  # 20 % moved: not enough
+    moved[2] = 0.2
+    assert _contrast_due(ctx, state, 3, moved) == {"contrast_due": True}  # 30 %
+    state.contrast_runs = 2
+    assert _contrast_due(ctx, state, 3, moved) == {}  # runs used up
+    off = SimpleNamespace(**{**vars(ctx), "config": CampaignConfig(dataset="builtin")})
+    assert _contrast_due(off, CampaignState("c", contrast_runs=1), 1, base) == {}
+    # the routes: a run before any training goes on to train, a later one to the checks
+    assert route_after_contrast(CampaignState("c")) == "train"
+    assert route_after_contrast(CampaignState("c", model_version="c:r2")) == "check"
+    assert route_after_predict(CampaignState("c", contrast_due=True)) == "contrast"
+    assert route_after_predict(CampaignState("c")) == "check"

@@ -116,3 +116,17 @@ def test_coverage_first_covers_each_region_and_weak_label_on_typical_items():
     after = strategy.score(pool(p_weak=weak, p_true=np.full(n, 0.5), weak_labels=weak,
                                 categories=cats, features=feats, has_gold=has))
     assert after.max() < 1
+
+
+def test_hypothesis_disagreement_is_the_posterior_share_on_the_minority_side():
+    p_true = np.array([0.5, 0.95, 0.95, 0.6])
+    sd = np.array([2.0, 0.1, 20.0, 0.01])
+    s = make_strategy("hypothesis-disagreement").score(pool(p_true=p_true, truth_sd=sd))
+    assert s[0] == pytest.approx(0.5)  # a coin flip: half the hypotheses each way
+    assert s[1] < 1e-6 and s[3] < 1e-6  # every hypothesis agrees (narrow posterior)
+    assert 0.4 < s[2] < 0.5  # sure on average, but the hypotheses are far apart
+    # narrower posteriors (after contrast pairs) leave less to settle
+    assert (make_strategy("hypothesis-disagreement").score(
+        pool(p_true=p_true, truth_sd=sd / 4)) <= s + 1e-12).all()
+    # no posterior: the truth head's margin
+    assert np.argmax(make_strategy("hypothesis-disagreement").score(pool())) == 1
