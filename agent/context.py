@@ -83,7 +83,7 @@ class Context:
 
     def contrasts(self) -> list[Contrasted]:
         """The valid edits the student wrote of this campaign's training items."""
-        found = queries.valid_contrasts(self.store, self.campaign_id)
+        found = queries.contrasts(self.store, self.campaign_id, valid=True)
         return [Contrasted(self.row_of[c.parent_id],
                            as_item(c, self.train_items[self.row_of[c.parent_id]]), c.flips)
                 for c in found if c.parent_id in self.row_of]

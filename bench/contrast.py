@@ -41,7 +41,7 @@ from w2s.agent.training import TrainConfig
 from w2s.agent.training.trainers import Contrasted, make_trainer
 from w2s.oracles import OracleContext, make_oracle
 from w2s.oracles import ask
-from w2s.store import Contrast, Purpose, Store
+from w2s.store import Contrast, Purpose, Store, queries
 from w2s.store.gold import read_gold
 
 from gold_efficiency import interval, supervisor  # noqa: E402 (bench/ is the script's path)
@@ -63,13 +63,13 @@ def contrasts_of(store, trainer, dataset, train, args, console) -> tuple[list[Co
     run_id = f"contrast-{dataset.name}"
     parents = pick_parents(train, np.zeros(len(train)), args.parents, 0)
     started = time.monotonic()
-    done = store.select(Contrast, "campaign_id = ?", [run_id])
+    done = queries.contrasts(store, run_id)
     if len(done) < len(parents) * len(args.edits):
         with opened(trainer.student) as student:
             write_contrasts(student, store, run_id, 0, parents, dataset, args.edits, 0,
                             say=lambda m: console.log(f"[{dataset.name}] {m}"))
     seconds = time.monotonic() - started
-    logged = store.select(Contrast, "campaign_id = ?", [run_id])
+    logged = queries.contrasts(store, run_id)
     return logged, seconds
 
 

@@ -150,12 +150,12 @@ def contrast_ids(store: Store, campaign_id: str, round: int) -> set[str]:
                                     "AND round = ?", [campaign_id, round])}
 
 
-def valid_contrasts(store: Store, campaign_id: str, round: int | None = None) -> list[Contrast]:
-    """The valid contrasts of a campaign (of one round, or all)."""
-    if round is None:
-        return store.select(Contrast, "campaign_id = ? AND status = 'valid'", [campaign_id])
-    return store.select(Contrast, "campaign_id = ? AND round = ? AND status = 'valid'",
-                        [campaign_id, round])
+def contrasts(store: Store, campaign_id: str, round: int | None = None,
+              valid: bool = False) -> list[Contrast]:
+    """The contrasts of a campaign (of one round, or all; only the valid ones, or all)."""
+    where = "campaign_id = ?" + (" AND round = ?" if round is not None else "") + (
+        " AND status = 'valid'" if valid else "")
+    return store.select(Contrast, where, [campaign_id] + ([round] if round is not None else []))
 
 
 def contrast_parents(store: Store, campaign_id: str, before_round: int) -> set[str]:

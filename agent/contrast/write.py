@@ -64,7 +64,7 @@ def write_contrasts(student: Student, store: Store, campaign_id: str, round: int
             advance(len(chunk))
             say(f"contrast items: {min(start + BATCH, len(todo))} of {len(todo)} written")
     ids = {Contrast.make_id(campaign_id, round, p.id, e, seed) for p in parents for e in edits}
-    return [c for c in queries.valid_contrasts(store, campaign_id, round) if c.id in ids]
+    return [c for c in queries.contrasts(store, campaign_id, round, valid=True) if c.id in ids]
 
 
 def _write(student: Student, campaign_id: str, round: int, chunk: list[tuple[Item, str]],
