@@ -13,7 +13,8 @@ supervisors: trained on half A, or simulated), the supervisor labels the pool, t
 test items and the valid edits of pool items (at its cost, as queries of purpose
 "contrast"), and the supervisor report is made from its reactions. Then each method
 trains the probe heads on the pool, with no gold and with 2 % of the pool as random
-gold, without and with the pairs: the mistake model takes them as evidence, the
+gold, without and with the pairs (and, for the mistake model with them, 2 % bought in
+two halves by hypothesis-disagreement): the mistake model takes them as evidence, the
 mixed truth head (logconf) as invariance and anti-invariance terms. PGR is against
 the seed's supervisor and gold ceiling; intervals are 95 % over seeds.
 """
@@ -35,6 +36,7 @@ from w2s.agent.contrast.report import Reaction, SupervisorReport
 from w2s.agent.contrast.write import as_item, opened, pick_parents, write_contrasts
 from w2s.agent.evaluate import pgr
 from w2s.agent.items import select_items, split_by_group
+from w2s.agent.strategies import PoolView, make_strategy, pick
 from w2s.agent.student import StudentConfig
 from w2s.agent.student.models import DEFAULT_MODEL
 from w2s.agent.training import TrainConfig
@@ -55,6 +57,7 @@ METHODS = {  # name -> (without the pairs, with them)
                 TrainConfig(method="mixed", loss="logconf", consistency=PAIRS)),
 }
 GOLD_SHARE = 2.0  # % of the pool
+HD = "mistake-model/pairs/hypothesis-disagreement"  # 2 % bought where hypotheses disagree
 
 
 def contrasts_of(store, trainer, dataset, train, args, console) -> tuple[list[Contrast], float]:
@@ -113,12 +116,28 @@ def run_setting(store, trainer, dataset, train, test, weak_name, seed, logged, a
             for share, chosen in ((0.0, bought[:0]), (GOLD_SHARE, bought)):
                 gold_arr = -np.ones(len(pool), int)
                 gold_arr[chosen] = y_pool[chosen]
-                version = f"{tag}:{method}:{with_pairs}:{share}"
+                version = f"{tag}:{method}:{with_pairs}:{share:g}"
                 trainer.fit(half_b, w, gold_arr, cfg.model_copy(update={"seed": seed}), version,
                             pairs if with_pairs else ())
                 hit = trainer.predict(version, "test")[1] > 0.5
                 results[f"{method}/{'pairs' if with_pairs else 'none'}/{share:g}"] = float(
                     np.mean(hit == y_test))
+    # gold where the hypotheses still disagree after the experiments: the mistake model
+    # with the pairs buys its 2 % in two halves by hypothesis-disagreement
+    cfg = METHODS["mistake-model"][1].model_copy(update={"seed": seed})
+    version, has = f"{tag}:mistake-model:True:0", np.zeros(len(pool), bool)
+    categories = np.array([i.category for i in pool])
+    for k, take in enumerate((n_gold // 2, n_gold - n_gold // 2)):
+        p_weak, p_true = trainer.predict(version, "train")
+        sd = trainer.truth_sd(version, "train")
+        view = PoolView(p_weak=p_weak[half_b], p_true=p_true[half_b], weak_labels=w,
+                        categories=categories, has_gold=has,
+                        truth_sd=None if sd is None else sd[half_b])
+        has[pick(make_strategy("hypothesis-disagreement").score(view), np.flatnonzero(~has),
+                 take, "none", categories)] = True
+        version = f"{tag}:mistake-model:hd:{k}"
+        trainer.fit(half_b, w, np.where(has, y_pool, -1), cfg, version, pairs)
+    results[HD] = float(np.mean((trainer.predict(version, "test")[1] > 0.5) == y_test))
     return {"acc": acc, "results": results, "top": top and top.edit,
             "top_rate": top and top.rate,
             "report": [(r.edit, r.flips, r.region, r.n, r.revealed) for r in report.rows],
@@ -207,6 +226,7 @@ def table(results, costs, args, seconds: float) -> Table:
                     f"this run {seconds:.0f} s")
     for col in ("task / supervisor (acc, ceiling)", "method", "0 gold: without", "with",
                 "Δ PGR", f"{GOLD_SHARE:g}%: without", "with", "Δ PGR",
+                "with, bought by hypothesis-disagreement",
                 "top sensitivity (seeds)", "cost: written / valid / weak queries / s"):
         t.add_column(col, justify="left" if col in ("method",) or col.startswith("task")
                      or col.startswith("top") else "right")
@@ -224,6 +244,7 @@ def table(results, costs, args, seconds: float) -> Table:
                       _delta(runs, k("none", 0), k("pairs", 0)),
                       _cell(runs, k("none", GOLD_SHARE)), _cell(runs, k("pairs", GOLD_SHARE)),
                       _delta(runs, k("none", GOLD_SHARE), k("pairs", GOLD_SHARE)),
+                      _cell(runs, HD) if method == "mistake-model" else "–",
                       ", ".join(f"{e} ({n})" for e, n in tops.most_common()) + f"; {rate:.0%}",
                       f"{cost['written']} / {cost['valid']} / "
                       f"{np.mean([r['weak_queries'] for r in runs]):.0f} / {cost['seconds']:.0f}")
