@@ -69,7 +69,7 @@ def test_a_campaign_reports_on_its_supervisor(contrast_baseline):
     assert "experiments on its supervisor again" in r.stdout
     with Store(ws / "w2s.duckdb", read_only=True) as s:
         written = s.select(Contrast, "campaign_id = 'c'")
-        assert len(written) == 144 and {c.generator for c in written} == {"SmolLM2-135M-Instruct"}
+        assert len(written) == 144 and {c.generator for c in written} == {SMOLLM2}
         assert all(c.status == "valid" or c.reason for c in written)
         runs = {}
         for c in written:
