@@ -20,10 +20,11 @@ prediction an interval.
 Contrast pairs (an item and an edit of it the student wrote, meant to keep its
 truth or to flip it) are evidence too, and need no gold: the truth logit should
 not move across a truth-keeping edit, and should change sign across a flipping one.
-Each pair adds a Gaussian pseudo-observation of that difference (sd `pair_sd`).
-Where the weak head moves with a truth-keeping edit (the supervisor follows the
-surface), the posterior must lower that region's trust in it or cancel the move
-with the feature terms, before any gold is bought.
+Each pair adds a Gaussian pseudo-observation of that difference (sd `pair_sd`) to
+the feature terms. Where the weak head moves with a truth-keeping edit (the
+supervisor follows the surface), they learn to cancel the move, and so take the
+surface's part out of the weak head's verdict (items in a region that follows the
+surface lose trust through u.x), before any gold is bought.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class MistakeModel:
         # (weights 1 / pair_sd^2); None when there is neither
         self._gold: tuple[np.ndarray, np.ndarray] | None = None
         self._gold_labels = np.zeros(0)
+        self._pair_target = np.zeros(0)
 
     def prior_mean(self) -> np.ndarray:
         mean = np.zeros(2 + 2 * self.n_regions + 2 * self.dim)
@@ -115,12 +117,22 @@ class MistakeModel:
         x = np.asarray(x, np.float64)
         return np.hstack([z, np.ones_like(z), onehot * z, onehot, x * z, x])
 
-    def pair_design(self, pairs: "Pairs") -> np.ndarray:
-        """[m, params]: the truth logit's change across each pair (item minus edit), or
-        its sum for a pair meant to flip the truth; the pseudo-observation is 0."""
+    def pair_design(self, pairs: "Pairs") -> tuple[np.ndarray, np.ndarray]:
+        """([m, params], [m]): the truth logit's change across each pair (item minus
+        edit), or its sum for a pair meant to flip the truth, should be 0. Only the
+        feature terms answer to the pairs; the trust terms (a0, b0, regions) stay at the
+        prior's "the supervisor is right" and their part moves to the target. Pairs alone
+        would otherwise be met best by trusting nothing (a = b = 0: a truth logit of 0,
+        no change, no signal), which is what they did on the built-in task; through the
+        feature terms they explain away the part of the weak head that follows the
+        surface instead."""
         sign = np.where(np.asarray(pairs.flips, bool), 1.0, -1.0)[:, None]
-        return (self.design(pairs.z, pairs.regions, pairs.x)
+        rows = (self.design(pairs.z, pairs.regions, pairs.x)
                 + sign * self.design(pairs.z_edit, pairs.regions, pairs.x_edit))
+        trust = 2 + 2 * self.n_regions
+        target = -rows[:, :trust] @ self.prior_mean()[:trust]
+        rows[:, :trust] = 0
+        return rows, target
 
     def fit(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
             pairs: "Pairs | None" = None, max_iter: int = 500) -> "MistakeModel":
@@ -128,13 +140,14 @@ class MistakeModel:
         import torch
 
         use = pairs is not None and len(pairs.z) and self.config.pair_sd is not None
-        pair_rows = self.pair_design(pairs) if use else np.zeros((0, len(self.prior_mean())))
+        pair_rows, pair_y = (self.pair_design(pairs) if use else
+                             (np.zeros((0, len(self.prior_mean()))), np.zeros(0)))
         if len(gold) == 0 and len(pair_rows) == 0:
             self.mean, self._gold = self.prior_mean(), None
             return self
         design = self.design(z, regions, x) if len(gold) else pair_rows[:0]
         j = torch.as_tensor(design)
-        jp = torch.as_tensor(pair_rows)
+        jp, yp = torch.as_tensor(pair_rows), torch.as_tensor(pair_y)
         y = torch.as_tensor(np.asarray(gold, np.float64))
         pair_w = 1 / (self.config.pair_sd or 1.0) ** 2
         mu = torch.as_tensor(self.prior_mean())
@@ -147,7 +160,7 @@ class MistakeModel:
         def closure():
             opt.zero_grad()
             loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-                j @ theta, y, reduction="sum") + 0.5 * pair_w * (jp @ theta).square().sum()
+                j @ theta, y, reduction="sum") + 0.5 * pair_w * (jp @ theta - yp).square().sum()
                 + 0.5 * (prec * (theta - mu) ** 2).sum())
             loss.backward()
             return loss
@@ -158,6 +171,7 @@ class MistakeModel:
         self._gold = (np.vstack([design, pair_rows]),
                       np.concatenate([p * (1 - p), np.full(len(pair_rows), pair_w)]))
         self._gold_labels = np.asarray(gold, np.float64)
+        self._pair_target = pair_y
         return self
 
     def evidence(self) -> float:
@@ -168,7 +182,7 @@ class MistakeModel:
         design, w = self._gold
         y = self._gold_labels
         z = design[:len(y)] @ self.mean
-        pairs = design[len(y):] @ self.mean
+        pairs = design[len(y):] @ self.mean - self._pair_target
         loglik = (float(np.sum(y * z - np.logaddexp(0, z)))
                   - 0.5 * float(np.sum(w[len(y):] * pairs ** 2)))
         d = self.mean - self.prior_mean()
@@ -259,6 +273,7 @@ class MistakeModel:
         if self._gold is not None:
             out["mistake_gold_design"], out["mistake_gold_w"] = self._gold
             out["mistake_gold_y"] = self._gold_labels
+            out["mistake_pair_target"] = self._pair_target
         return out
 
     @classmethod
@@ -271,4 +286,6 @@ class MistakeModel:
         if "mistake_gold_design" in data:
             model._gold = (np.array(data["mistake_gold_design"]), np.array(data["mistake_gold_w"]))
             model._gold_labels = np.array(data["mistake_gold_y"])
+            if "mistake_pair_target" in data:
+                model._pair_target = np.array(data["mistake_pair_target"])
         return model

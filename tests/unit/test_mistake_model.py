@@ -157,3 +157,28 @@ def test_contrast_pairs_teach_the_mistake_before_any_gold():
     # and the posterior knows the cue's flips are no evidence of the truth: tuned too
     tuned = MistakeModel.tuned(MistakeConfig(), 1, none, none.astype(int), x[:0], none, pairs)
     assert np.mean((tuned.logits(z, regions, x) > 0) == (content > 0)) > 0.95
+
+
+def test_pairs_alone_never_buy_trusting_nothing():
+    """Truth-keeping edits move the weak head while the features do not show why: the
+    pairs cannot be explained away. Trusting nothing (a = b = 0) would meet them
+    exactly and leave a truth head with no signal; the trust terms stay the prior's,
+    so the truth head keeps the supervisor's verdict."""
+    from w2s.agent.training.mistakes import Pairs
+
+    rng = np.random.default_rng(2)
+    n = 300
+    content = rng.choice([-1.0, 1.0], n)
+    x = np.column_stack([content, rng.normal(size=(n, 5))])
+    z = 2.0 * content + rng.normal(size=n)
+    z_edit = z + rng.choice([-2.0, 2.0], n)  # the surface moved it; x did not change
+    regions = np.zeros(n, int)
+    none = np.zeros(0)
+    model = MistakeModel(MistakeConfig(), 1, x.shape[1]).fit(
+        none, none.astype(int), x[:0], none, Pairs(z, z_edit, regions, x, x.copy(),
+                                                    np.zeros(n, bool)))
+    logits = model.logits(z, regions, x)
+    supervisor = np.mean((z > 0) == (content > 0))
+    assert np.mean((logits > 0) == (content > 0)) >= supervisor - 0.02
+    assert np.abs(logits).mean() > 1  # not a truth logit of 0 everywhere
+    assert model.mean[0] == pytest.approx(1.0, abs=0.05)  # a0: the pairs left trust alone
