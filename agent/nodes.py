@@ -77,6 +77,7 @@ def contrast(state: CampaignState, runtime: Runtime[Context]) -> dict:
     pool = [i for i in ctx.pool if i.id in weak and i.id not in edited]
     parents = pick_parents(pool, np.array([weak[i.id].p1 for i in pool]), cfg.parents,
                            ctx.config.seed)
+    ctx.trainer.release()  # e.g. the feature server of a later round: not two models at once
     with opened(ctx.trainer.student) as student:
         written = write_contrasts(student, ctx.store, ctx.campaign_id, state.round, parents,
                                   ctx.dataset, cfg.edits, ctx.config.seed, cfg.max_tokens,

@@ -70,6 +70,10 @@ class Trainer(Protocol):
                             said: np.ndarray) -> dict:
         """Region -> (mean, lo, hi) of the supervisor's accuracy as the student sees it."""
 
+    def release(self) -> None:
+        """Stop the engines `student` does not need (they restart when used): the
+        student's generate engine must not run beside a second copy of the model."""
+
     def close(self) -> None: ...
 
 
@@ -225,6 +229,9 @@ class ProbeTrainer:
     def _path(self, version: str) -> Path:
         return self.models / f"{versions.file_name(version)}.npz"
 
+    def release(self) -> None:
+        self.features_student.close()
+
     def close(self) -> None:
         self.features_student.close()
         self.student.close()
@@ -302,6 +309,9 @@ class LoraTrainer:
 
     def _path(self, version: str) -> Path:
         return self.models / versions.file_name(version)
+
+    def release(self) -> None:
+        pass  # one server, the student's own: it also generates
 
     def close(self) -> None:
         self.student.close()
