@@ -52,7 +52,8 @@ from w2s_experiments import TASKS, ensure_dataset  # noqa: E402
 PAIRS = ["invariance", "anti-invariance"]
 METHODS = {  # name -> (without the pairs, with them)
     "mistake-model": (TrainConfig(method="mistake-model",
-                                  mistakes={"pair_sd": None}), TrainConfig(method="mistake-model")),
+                                  mistakes={"pair_sd": None}),
+                      TrainConfig(method="mistake-model", mistakes={"pair_sd": 0.5})),
     "logconf": (TrainConfig(method="mixed", loss="logconf"),
                 TrainConfig(method="mixed", loss="logconf", consistency=PAIRS)),
 }

@@ -153,9 +153,10 @@ def test_contrast_pairs_teach_the_mistake_before_any_gold():
     supervisor = np.mean((z > 0) == (content > 0))
     assert supervisor < 0.8
     assert accuracy(MistakeConfig(pair_sd=None)) == supervisor
-    assert accuracy(MistakeConfig()) > 0.95
+    assert accuracy(MistakeConfig()) == supervisor  # off by default
+    assert accuracy(MistakeConfig(pair_sd=0.5)) > 0.95
     # and the posterior knows the cue's flips are no evidence of the truth: tuned too
-    tuned = MistakeModel.tuned(MistakeConfig(), 1, none, none.astype(int), x[:0], none, pairs)
+    tuned = MistakeModel.tuned(MistakeConfig(pair_sd=0.5), 1, none, none.astype(int), x[:0], none, pairs)
     assert np.mean((tuned.logits(z, regions, x) > 0) == (content > 0)) > 0.95
 
 
@@ -174,7 +175,7 @@ def test_pairs_alone_never_buy_trusting_nothing():
     z_edit = z + rng.choice([-2.0, 2.0], n)  # the surface moved it; x did not change
     regions = np.zeros(n, int)
     none = np.zeros(0)
-    model = MistakeModel(MistakeConfig(), 1, x.shape[1]).fit(
+    model = MistakeModel(MistakeConfig(pair_sd=0.5), 1, x.shape[1]).fit(
         none, none.astype(int), x[:0], none, Pairs(z, z_edit, regions, x, x.copy(),
                                                     np.zeros(n, bool)))
     logits = model.logits(z, regions, x)
