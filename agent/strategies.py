@@ -106,10 +106,9 @@ class MistakeUncertainty(Strategy):
     def score(self, pool):
         if pool.truth_sd is None:
             return Entropy().score(pool)
-        p = np.clip(pool.p_true, 1e-7, 1 - 1e-7)
-        mean = np.log(p) - np.log1p(-p)
-        z = mean[:, None] + pool.truth_sd[:, None] * self._nodes[None, :]
-        q = np.clip(1 / (1 + np.exp(-z)), 1e-12, 1 - 1e-12)
+        from scipy.special import expit  # no overflow warning for very negative logits
+        z = _logit(pool.p_true)[:, None] + pool.truth_sd[:, None] * self._nodes[None, :]
+        q = np.clip(expit(z), 1e-12, 1 - 1e-12)
         w = self._weights / self._weights.sum()
         return _entropy(q @ w) - _entropy(q) @ w
 
@@ -127,9 +126,13 @@ class HypothesisDisagreement(Strategy):
         if pool.truth_sd is None:
             return Margin().score(pool)
         from scipy.special import ndtr
-        p = np.clip(pool.p_true, 1e-7, 1 - 1e-7)
-        share = ndtr((np.log(p) - np.log1p(-p)) / np.maximum(pool.truth_sd, 1e-9))
+        share = ndtr(_logit(pool.p_true) / np.maximum(pool.truth_sd, 1e-9))
         return np.minimum(share, 1 - share)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p) - np.log1p(-p)
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:
