@@ -23,6 +23,14 @@ class Head(StrEnum):
 
 HEADS = (Head.weak, Head.true)
 
+# The system turn of every chat prompt, shared by all of them. With the chat templates
+# of Qwen2.5 and SmolLM2 it and the user turn's header are 33 tokens, so the first 32
+# fill one KV block of vLLM's CPU attention (blocks are multiples of 32 tokens there):
+# the prefix cache then skips them for every prompt after the first. The templates'
+# own default system turns are 24 tokens and never filled a block (0 % cache hits).
+SYSTEM = ("You are a helpful assistant. You read a text, then answer one question about it, "
+          "truthfully and with one word.")
+
 INSTRUCTIONS = {
     Head.true: "{question}\nAnswer {yes} or {no}.",
     Head.weak: ("A quick, non-expert labeler read this and was asked: {question}\n"
@@ -63,8 +71,13 @@ class Prompter:
             return user
         if not self.has_template:
             return f"{user}\nAnswer:"
-        return self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": user}], tokenize=False, add_generation_prompt=True)
+        turns = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+        try:
+            return self.tokenizer.apply_chat_template(turns, tokenize=False,
+                                                      add_generation_prompt=True)
+        except Exception:  # noqa: BLE001  (a template with no system role raises its own kind)
+            return self.tokenizer.apply_chat_template(turns[1:], tokenize=False,
+                                                      add_generation_prompt=True)
 
     def head(self, item: Item, dataset: Dataset, head: Head) -> str:
         no, yes = self.label_words

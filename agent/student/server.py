@@ -30,10 +30,17 @@ class ServeConfig(BaseModel):
     device: str = "auto"  # auto | cpu | cuda
     max_model_len: int = 2048
     kv_cache_gib: int = Field(default=2, ge=1)  # CPU only: KV cache size
+    # KV cache block (tokens); None: vLLM's own on a GPU, 32 on the CPU (the smallest its
+    # attention takes; its default of 128 is longer than the chat prompts' shared system
+    # turn, which then never fills a block, and the prefix cache never hits)
+    block_size: int | None = Field(default=None, ge=1)
     enable_lora: bool = True
     max_lora_rank: int = 16
     startup_timeout_s: float = 900.0
     extra_args: list[str] = []
+
+
+CPU_BLOCK = 32
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -84,6 +91,8 @@ class VLLMServer:
         else:
             # with allowed_token_ids, return the label tokens' log-probs, renormalized
             cmd += ["--logprobs-mode", "processed_logprobs"]
+        if c.block_size is not None or not _on_gpu(c.device):
+            cmd += ["--block-size", str(c.block_size or CPU_BLOCK)]
         if c.enable_lora:
             cmd += ["--enable-lora", "--max-lora-rank", str(c.max_lora_rank)]
         if not _on_gpu(c.device):
