@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .losses import LOSSES, LossConfig
 from .mistakes import MistakeConfig
+from .zero_gold import ZeroGoldConfig
 
 
 # settings of an older w2s's probe (Adam on minibatches) that logs may still hold
@@ -24,6 +25,9 @@ class TrainConfig(BaseModel):
     loss: str = "logconf"  # truth-head loss on weak labels: xent | logconf | entropy | window
     losses: LossConfig = LossConfig()
     mistakes: MistakeConfig = MistakeConfig()
+    # what the mistake model corrects before any gold (zero_gold.py): the label model
+    # over the supervisor, the zero-shot answers and a probe on the features
+    zero_gold: ZeroGoldConfig = ZeroGoldConfig()
     # label-free consistency penalties on the truth head (probe mode): option-group, negation
     consistency: list[str] = []
     consistency_weight: float = Field(default=1.0, ge=0)

@@ -53,6 +53,10 @@ class MistakeConfig(BaseModel):
     # 0.5) the feature terms overfit ~90 pairs in 1,536 dimensions and took the truth head
     # at 0 gold from 0.60 to 0.48
     pair_sd: float | None = Field(default=None, gt=0)
+    # never worse for buying gold: keep the prior belief (the zero-gold head as it is)
+    # until the gold's evidence favours the tuned spreads over it, and those spreads
+    # predict held-out bought labels better than it does (on the bought labels alone)
+    guard: bool = True
 
     @model_validator(mode="after")
     def _spreads_or_tune(self) -> "MistakeConfig":
@@ -95,6 +99,7 @@ class MistakeModel:
         self._gold: tuple[np.ndarray, np.ndarray] | None = None
         self._gold_labels = np.zeros(0)
         self._pair_target = np.zeros(0)
+        self.kept = False  # the guard kept the prior's mean (see tuned)
 
     def prior_mean(self) -> np.ndarray:
         mean = np.zeros(2 + 2 * self.n_regions + 2 * self.dim)
@@ -202,7 +207,44 @@ class MistakeModel:
         grid = GRID if config.tune and evidence else [(config.region_sd, config.feature_sd)]
         fits = [cls(config.model_copy(update={"region_sd": r, "feature_sd": f}), n_regions,
                     x.shape[1]).fit(z, regions, x, gold, pairs) for r, f in grid]
-        return max(fits, key=lambda m: m.evidence())
+        best = max(fits, key=lambda m: m.evidence())
+        if config.guard and len(gold) and not best._pair_target.size and (
+                best.evidence() <= cls.staying(z, gold)
+                or best.held_out_loss(z, regions, x, gold) >= cls.held_out_staying(z, gold)):
+            # the gold does not favour moving away from the belief (staying has no
+            # parameters to pay for), or moving does not predict bought labels it has
+            # not seen better than staying: the truth head stays where it was
+            best.mean, best.kept = best.prior_mean(), True
+        return best
+
+    @staticmethod
+    def staying(z: np.ndarray, gold: np.ndarray) -> float:
+        """log p(gold | the prior's mean): the evidence for "the belief is right as it
+        is" (a = 1, b = 0, no region or feature term), a model with nothing to fit."""
+        z = np.asarray(z, np.float64)
+        return float(np.sum(np.asarray(gold) * z - np.logaddexp(0, z)))
+
+    def held_out_loss(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray,
+                      gold: np.ndarray, folds: int = 10) -> float:
+        """Log loss on each bought label of this model's spreads fit without it (leave
+        one out up to `folds` labels, else that many folds). A lone label against the
+        belief never pays here: held out, nothing else asks for the move."""
+        n = len(gold)
+        fold = np.random.default_rng(n).permutation(n) % min(folds, n)
+        loss = 0.0
+        for f in range(fold.max() + 1):
+            train, held = fold != f, fold == f
+            model = type(self)(self.config, self.n_regions, self.dim).fit(
+                z[train], regions[train], x[train], gold[train])
+            logit = model.logits(z[held], regions[held], x[held])
+            loss += float(np.sum(np.logaddexp(0, logit) - gold[held] * logit))
+        return loss / n
+
+    @staticmethod
+    def held_out_staying(z: np.ndarray, gold: np.ndarray) -> float:
+        """The same loss for "the belief is right as it is" (a = 1, b = 0, nothing fit)."""
+        z = np.asarray(z, np.float64)
+        return float(np.mean(np.logaddexp(0, z) - np.asarray(gold) * z))
 
     def logits(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray) -> np.ndarray:
         return self.design(z, regions, x) @ self.mean

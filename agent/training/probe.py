@@ -29,6 +29,7 @@ from .config import TrainConfig
 from .consistency import CONSISTENCY, READS, ConsistencyData
 from .losses import STATIONARY, objective, soft_xent
 from .mistakes import MistakeModel, Pairs
+from .zero_gold import SOURCES, LabelModel, ZeroGold, cut, fit_stacker
 
 GRID_C = (1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
 MIN_GOLD_CV = 10  # fewer gold labels than this (or < 2 of a class): no CV on gold
@@ -135,6 +136,51 @@ def _weak_head(x: torch.Tensor, w: torch.Tensor, folds: np.ndarray,
     return _WEAK_HEADS[key]
 
 
+_ZERO_GOLD: dict[bytes, ZeroGold] = {}
+
+
+def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.ndarray,
+               config: TrainConfig, groups: np.ndarray | None, regions: np.ndarray,
+               n_regions: int, c: float) -> ZeroGold:
+    """The zero-gold head (zero_gold.py) from the weak labels, the zero-shot answers and
+    the features. It reads no gold, so every round of a campaign shares it: kept per
+    process by content."""
+    zg = config.zero_gold
+    key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in (
+        xt.numpy(), w, zero_shot, regions, np.array([c, config.seed, n_regions]),
+        np.frombuffer(zg.model_dump_json().encode(), np.uint8)))).digest()
+    if key in _ZERO_GOLD:
+        return _ZERO_GOLD[key]
+    threshold = cut(zero_shot, w)
+    said, answered = w > 0.5, zero_shot > threshold
+    agree = np.flatnonzero(said == answered)
+    if zg.method == "weak" or len(agree) < 20 or said[agree].all() or not said[agree].any():
+        return ZeroGold("weak")
+    # the third view: a probe trained where supervisor and zero-shot agree, read out of
+    # fold on those rows (in fold it would echo their votes back)
+    labels = torch.as_tensor(said.astype(float))
+    v, b = _fit_xent(xt, labels, agree, c)
+    probe = (xt @ v + b).numpy()
+    folds = group_folds(len(agree), None if groups is None else np.asarray(groups)[agree],
+                        5, config.seed)
+    for f in range(5):
+        held = agree[folds == f]
+        fv, fb = _fit_xent(xt, labels, agree[folds != f], c, (v, b))
+        probe[held] = (xt[held] @ fv + fb).numpy()
+    head = ZeroGold(zg.method, threshold, v.numpy(), float(b), n_regions=n_regions)
+    if zg.method == "label-model":
+        votes = np.stack([said, answered, probe > 0], 1).astype(float)
+        model = LabelModel.with_intervals(votes, regions, n_regions, zg.strength, zg.iterations,
+                                           seed=config.seed)
+        head.accuracy = model.intervals()
+        head.stack = fit_stacker(np.stack([z, zero_shot - threshold, probe], 1),
+                                 model.posterior(votes, regions, n_regions), regions, n_regions)
+    if len(_ZERO_GOLD) > 8:
+        _ZERO_GOLD.clear()
+    _ZERO_GOLD[key] = head
+    return head
+
+
 class ProbeHeads:
     """Weak head and truth head. `chosen` records each C and what it was chosen on."""
 
@@ -143,15 +189,19 @@ class ProbeHeads:
         self.b = {h: torch.zeros((), dtype=torch.float64) for h in ("weak", "true")}
         self.method = "mixed"
         self.mistakes: MistakeModel | None = None
+        self.zero_gold = ZeroGold("weak")  # what the mistake model corrects
         self.chosen: dict[str, float | str] = {}
 
     def fit(self, feats_weak: np.ndarray, feats_true: np.ndarray, weak: np.ndarray,
             gold: np.ndarray, config: TrainConfig,
             consistency: ConsistencyData | None = None, groups: np.ndarray | None = None,
-            regions: np.ndarray | None = None, n_regions: int = 0) -> "ProbeHeads":
+            regions: np.ndarray | None = None, n_regions: int = 0,
+            zero_shot: np.ndarray | None = None) -> "ProbeHeads":
         """weak: P(label 1) per row from the supervisor; gold: 1/0 bought labels, -1 none;
         consistency: what the config's consistency terms need, per row; groups: rows
-        that must share a CV fold (option groups); regions: category index per row."""
+        that must share a CV fold (option groups); regions: category index per row;
+        zero_shot: the prompted student's logit of label 1 per row (the mistake model
+        then corrects the zero-gold head, which reads it, rather than the weak head)."""
         with _one_thread():
             self.method = config.method
             xw, xt = (torch.as_tensor(f, dtype=torch.float64) for f in (feats_weak, feats_true))
@@ -166,7 +216,13 @@ class ProbeHeads:
             self.chosen = {"c_weak": c_weak, "c_true": c_true, "c_true_on": on}
             has = np.flatnonzero(g.numpy() >= 0)
             if config.method == "mistake-model":
-                self._fit_mistakes(xw, xt, g, config, regions, n_regions, consistency)
+                if zero_shot is not None:
+                    self.zero_gold = _zero_gold(
+                        xt, self._weak_logits(xw), w.numpy(), np.asarray(zero_shot, np.float64),
+                        config, groups, _regions(regions, len(w)), n_regions, c_weak)
+                self.chosen["zero_gold"] = self.zero_gold.method
+                self._fit_mistakes(xw, xt, g, config, regions, n_regions, consistency,
+                                   zero_shot)
             elif config.method == "gold-only":
                 if len(has):
                     self.v["true"], self.b["true"] = _fit_xent(xt, g, has, c_true)
@@ -224,26 +280,35 @@ class ProbeHeads:
         self.v["true"], self.b["true"] = params
 
     def _fit_mistakes(self, xw, xt, g, config: TrainConfig, regions, n_regions: int,
-                      consistency: ConsistencyData | None) -> None:
+                      consistency: ConsistencyData | None, zero_shot=None) -> None:
         gold = g.numpy()
         has = np.flatnonzero(gold >= 0)
         regions = _regions(regions, len(gold))
-        z = self._weak_logits(xw)
         x = xt.numpy()
+        z = self._prior_logits(xw, x, regions, zero_shot)
         pairs = None
         if consistency is not None and consistency.edits is not None:
             at = consistency.edit_rows
-            pairs = Pairs(z[at], self._weak_logits(consistency.edits), regions[at], x[at],
-                          np.asarray(consistency.edits, np.float64), consistency.edit_flips)
+            edits = np.asarray(consistency.edits, np.float64)
+            # an edit has no zero-shot answer of its own: its zero-shot input sits at the cut
+            pairs = Pairs(z[at], self._prior_logits(edits, edits, regions[at], None),
+                          regions[at], x[at], edits, consistency.edit_flips)
         self.mistakes = MistakeModel.tuned(config.mistakes, n_regions, z[has], regions[has],
                                            x[has], gold[has], pairs)
         self.chosen.update(region_sd=self.mistakes.config.region_sd,
-                           feature_sd=self.mistakes.config.feature_sd)
+                           feature_sd=self.mistakes.config.feature_sd,
+                           kept=self.mistakes.kept)
 
-    def truth_logits(self, feats_weak, feats_true, regions=None) -> np.ndarray:
+    def _prior_logits(self, feats_weak, feats_true, regions, zero_shot) -> np.ndarray:
+        """What the mistake model corrects: the zero-gold head's truth logit."""
+        return self.zero_gold.logits(self._weak_logits(feats_weak), zero_shot,
+                                     np.asarray(feats_true, np.float64),
+                                     _regions(regions, len(feats_weak)))
+
+    def truth_logits(self, feats_weak, feats_true, regions=None, zero_shot=None) -> np.ndarray:
         xt = torch.as_tensor(feats_true, dtype=torch.float64)
         if self.method == "mistake-model" and self.mistakes is not None:
-            z = self._weak_logits(feats_weak)
+            z = self._prior_logits(feats_weak, feats_true, regions, zero_shot)
             return self.mistakes.logits(z, _regions(regions, len(z)), xt.numpy())
         return (xt @ self.v["true"] + self.b["true"]).numpy()
 
@@ -251,36 +316,50 @@ class ProbeHeads:
         return (torch.as_tensor(feats_weak, dtype=torch.float64) @ self.v["weak"]
                 + self.b["weak"]).numpy()
 
+    @property
+    def reads_zero_shot(self) -> bool:
+        """Whether predictions need the zero-shot answers (the label model's stacker)."""
+        return self.method == "mistake-model" and self.zero_gold.method == "label-model"
+
+    def source_accuracy(self) -> dict[int, dict[str, tuple[float, float, float]]]:
+        """The label model's estimate of each label-free source's accuracy per region
+        (index n_regions: items of no region), with intervals; {} without one."""
+        acc = self.zero_gold.accuracy
+        return {r: {s: tuple(float(v) for v in acc[r, k]) for k, s in enumerate(SOURCES)}
+                for r in range(len(acc))}
+
     def supervisor_accuracy(self, feats_weak, feats_true, regions: np.ndarray,
-                            said: np.ndarray) -> dict[int, tuple[float, float, float]]:
+                            said: np.ndarray, zero_shot=None) -> dict[int, tuple[float, float, float]]:
         """The mistake model's estimate of the supervisor's accuracy per region."""
         if self.mistakes is None:
             return {}
         with torch.no_grad(), _one_thread():
             return self.mistakes.supervisor_accuracy(
-                self._weak_logits(feats_weak), np.asarray(regions),
-                np.asarray(feats_true, np.float64), said)
+                self._prior_logits(feats_weak, feats_true, regions, zero_shot),
+                np.asarray(regions), np.asarray(feats_true, np.float64), said)
 
     def truth_sd(self, feats_weak: np.ndarray, feats_true: np.ndarray,
-                 regions: np.ndarray | None = None) -> np.ndarray | None:
+                 regions: np.ndarray | None = None, zero_shot=None) -> np.ndarray | None:
         """Posterior sd of the truth logit (the mistake model's); None for other methods."""
         if self.mistakes is None:
             return None
         with torch.no_grad(), _one_thread():
-            z = self._weak_logits(feats_weak)
+            z = self._prior_logits(feats_weak, feats_true, regions, zero_shot)
             return self.mistakes.logit_sd(z, _regions(regions, len(z)),
                                           np.asarray(feats_true, np.float64))
 
     def predict(self, feats_weak: np.ndarray, feats_true: np.ndarray,
-                regions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                regions: np.ndarray | None = None,
+                zero_shot: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """P(label 1) of the weak head and of the truth head."""
         with torch.no_grad(), _one_thread():
             zw = self._weak_logits(feats_weak)
-            zt = self.truth_logits(feats_weak, feats_true, regions)
+            zt = self.truth_logits(feats_weak, feats_true, regions, zero_shot)
             return tuple((1 / (1 + np.exp(-z))).astype(np.float32) for z in (zw, zt))
 
     def save(self, path: str | Path) -> None:
         extra = {} if self.mistakes is None else self.mistakes.state()
+        extra.update(self.zero_gold.state())
         np.savez(path, **{f"v_{h}": self.v[h].numpy() for h in self.v},
                  **{f"b_{h}": self.b[h].numpy() for h in self.b},
                  method=np.array(self.method), **extra)
@@ -299,4 +378,5 @@ class ProbeHeads:
         heads.method = str(data["method"])
         if "mistake_mean" in data:
             heads.mistakes = MistakeModel.from_state(data)
+        heads.zero_gold = ZeroGold.from_state(data)
         return heads

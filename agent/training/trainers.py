@@ -60,8 +60,8 @@ class Trainer(Protocol):
     def features(self, split: Split) -> np.ndarray | None:
         """What the truth head reads per item (probe mode), or None."""
 
-    def zero_shot_logits(self) -> np.ndarray:
-        """The prompted student's logit of label 1 on the test items."""
+    def zero_shot_logits(self, split: Split = "test") -> np.ndarray:
+        """The prompted student's logit of label 1 on a split's items."""
 
     def truth_sd(self, version: str | None, split: Split) -> np.ndarray | None:
         """The truth logit's posterior sd (the mistake model), or None."""
@@ -69,6 +69,9 @@ class Trainer(Protocol):
     def supervisor_accuracy(self, version: str | None, split: Split, rows: np.ndarray,
                             said: np.ndarray) -> dict:
         """Region -> (mean, lo, hi) of the supervisor's accuracy as the student sees it."""
+
+    def source_accuracy(self, version: str | None) -> dict[str, dict[str, tuple]]:
+        """Region -> label-free source -> (mean, lo, hi), as the zero-gold head saw them."""
 
     def release(self) -> None:
         """Stop the engines `student` does not need (they restart when used): the
@@ -130,11 +133,22 @@ class ProbeTrainer:
             return ((f - f.mean(0)) / (f.std(0) + 1e-6)).astype(np.float32)
         return ((f - self.mean) / self.scale).astype(np.float32)
 
-    def zero_shot_logits(self) -> np.ndarray:
-        p = zero_shot(self.student, self.test_items, self.dataset, self.cache, self.say,
-                      self.track)
-        p = np.clip(p, 1e-7, 1 - 1e-7)
-        return np.log(p) - np.log1p(-p)
+    def zero_shot_logits(self, split: Split = "test") -> np.ndarray:
+        """The prompted student's logit of label 1 on a split's items. Both splits are
+        answered in one pass the first time either is asked for (one server start)."""
+        if not hasattr(self, "_zero_shot"):
+            self.features_student.close()  # never two copies of the model at once
+            n = len(self.train_items)
+            p = zero_shot(self.student, self.train_items + self.test_items, self.dataset,
+                          self.cache, self.say, self.track)
+            p = np.clip(p, 1e-7, 1 - 1e-7)
+            logits = np.log(p) - np.log1p(-p)
+            self._zero_shot = {"train": logits[:n], "test": logits[n:]}
+        return self._zero_shot[split]
+
+    def _reads(self, heads: ProbeHeads, split: Split) -> np.ndarray | None:
+        """The zero-shot logits where the heads read them (the zero-gold head), else None."""
+        return self.zero_shot_logits(split) if heads.reads_zero_shot else None
 
     def fit(self, rows: np.ndarray, targets: np.ndarray, gold: np.ndarray, cfg: TrainConfig,
             version: str, contrasts: Sequence[Contrasted] = ()) -> dict:
@@ -142,11 +156,13 @@ class ProbeTrainer:
         from .probe import ProbeHeads
 
         f = self.feats["train"]
+        reads = cfg.method == "mistake-model" and cfg.zero_gold.method != "weak"
         heads = ProbeHeads(f["true"].shape[1]).fit(
             f["weak"][rows], f["true"][rows], targets, gold, cfg,
             self._consistency(rows, cfg, contrasts),
             groups=self.groups[rows], regions=self.regions["train"][rows],
-            n_regions=len(self.region_names))
+            n_regions=len(self.region_names),
+            zero_shot=self.zero_shot_logits("train")[rows] if reads else None)
         self.models.mkdir(parents=True, exist_ok=True)
         tmp = self._path(version).with_suffix(".partial.npz")
         heads.save(tmp)
@@ -164,15 +180,16 @@ class ProbeTrainer:
 
     def predict(self, version: str | None, split: Split) -> tuple[np.ndarray, np.ndarray]:
         """(weak head, truth head) P(label 1)."""
-        f = self.feats[split]
-        return self._heads(version).predict(f["weak"], f["true"], self.regions[split])
+        f, heads = self.feats[split], self._heads(version)
+        return heads.predict(f["weak"], f["true"], self.regions[split], self._reads(heads, split))
 
     def truth_sd(self, version: str | None, split: Split) -> np.ndarray | None:
         """Posterior sd of the truth logit where the truth head has one (mistake model)."""
         if version is None:
             return None
-        f = self.feats[split]
-        return self._heads(version).truth_sd(f["weak"], f["true"], self.regions[split])
+        f, heads = self.feats[split], self._heads(version)
+        return heads.truth_sd(f["weak"], f["true"], self.regions[split],
+                              self._reads(heads, split))
 
     def supervisor_accuracy(self, version: str | None, split: Split, rows: np.ndarray,
                             said: np.ndarray) -> dict[str, tuple[float, float, float]]:
@@ -180,11 +197,21 @@ class ProbeTrainer:
         rows, whose weak labels are `said`: {category: (estimate, low, high)}."""
         if version is None:
             return {}
-        f = self.feats[split]
-        est = self._heads(version).supervisor_accuracy(
-            f["weak"][rows], f["true"][rows], self.regions[split][rows], said)
+        f, heads = self.feats[split], self._heads(version)
+        reads = self._reads(heads, split)
+        est = heads.supervisor_accuracy(f["weak"][rows], f["true"][rows],
+                                        self.regions[split][rows], said,
+                                        None if reads is None else reads[rows])
         names = [*self.region_names, OTHER]
         return {names[r]: v for r, v in est.items()}
+
+    def source_accuracy(self, version: str | None) -> dict[str, dict[str, tuple]]:
+        """Region -> source -> (mean, lo, hi): the zero-gold label model's estimate of
+        each label-free source's accuracy (nothing for other methods)."""
+        if version is None:
+            return {}
+        names = [*self.region_names, OTHER]
+        return {names[r]: v for r, v in self._heads(version).source_accuracy().items()}
 
     def _consistency(self, rows: np.ndarray, cfg: TrainConfig,
                      contrasts: Sequence[Contrasted] = ()) -> ConsistencyData | None:
@@ -255,8 +282,8 @@ class LoraTrainer:
         self.student.open()
         self.base = self.student.name
 
-    def zero_shot_logits(self) -> np.ndarray:
-        _, p = self.predict(None, "test")
+    def zero_shot_logits(self, split: Split = "test") -> np.ndarray:
+        _, p = self.predict(None, split)
         return np.log(p) - np.log1p(-p)
 
     def fit(self, rows, targets, gold, cfg: TrainConfig, version: str,
@@ -295,6 +322,9 @@ class LoraTrainer:
         return None
 
     def supervisor_accuracy(self, version, split, rows, said) -> dict:
+        return {}
+
+    def source_accuracy(self, version: str | None) -> dict:
         return {}
 
     def features(self, split: Split) -> None:
