@@ -22,6 +22,7 @@ from .contrast.write import as_item
 from .training.trainers import Contrasted, Trainer, make_trainer
 
 MISTAKES = "mistake-model"  # metric scope: the student's estimates of its supervisor
+SOURCES = "zero-gold"  # metric scope: the zero-gold label model's estimates of each source
 
 
 @dataclass

@@ -35,6 +35,12 @@ from .training.mistakes import MistakeConfig
 from .training.trainers import make_trainer
 
 WEAK, CEILING = "weak", "ceiling"
+# the student with every gold label of its half, reading what the truth head reads
+# (features and zero-shot answers, through the zero-gold head); CEILING_FEATURES is
+# the probe on features alone, the ceiling of w2s before it (reported beside it)
+CEILING_FEATURES = "ceiling-features"
+ZERO_GOLD = "w2s-zero-gold"  # the campaign's round 0: the zero-gold head, no gold
+AGREEMENT = "w2s-agreement"  # a probe trained where supervisor and zero-shot agree
 SAMPLING = "groups"  # how items and halves are drawn: whole groups (see context.sample)
 
 
@@ -45,6 +51,9 @@ class ExperimentConfig(Selection):
     seeds: list[int] = Field(default=[0, 1, 2], min_length=1)
     losses: list[str] = ["xent", "logconf"]
     n_boot: int = Field(default=1000, ge=10)
+    # also the zero-gold head corrected by the mistake model with this share (%) of the
+    # student's half as random gold, per share: "w2s-zero-gold+1%", ...
+    gold_shares: list[float] = []
     sampling: Literal["groups"] = SAMPLING  # logged, so a reference is never a run drawn otherwise
     # Burns et al.'s runs: the truth head learns from its targets alone (method mixed)
     train: TrainConfig = TrainConfig(method="mixed")
@@ -126,6 +135,8 @@ def find_reference(store: Store, config: ExperimentConfig) -> str | None:
             continue  # an older w2s drew other items and halves
         if "feature_depth" not in json.loads(raw).get("student", {}):
             continue  # an older w2s's probe: other features, anchored at the prompted prior
+        if "zero_gold" not in json.loads(raw).get("train", {}):
+            continue  # an older w2s's ceiling: it read no zero-shot answers
         try:
             logged = ExperimentConfig.model_validate_json(raw)
         except ValidationError:
@@ -178,20 +189,39 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
             store.write(_predictions(exp_id, seed, test, "true", probs[versions.ZERO_SHOT],
                                      versions.zero_shot(seed)))
 
-            runs = {CEILING: (np.array([gold_b[i.id].value for i in items_b], float), "xent")}
-            runs.update({f"w2s-{loss}": (p_weak_b, loss) for loss in config.losses})
-            for method, (targets, loss) in runs.items():
+            gold_arr = np.array([gold_b[i.id].value for i in items_b], int)
+            none = -np.ones(len(half_b), int)
+            # method: (targets, loss, gold the truth head reads, how it is made)
+            runs = {CEILING_FEATURES: (gold_arr.astype(float), "xent", none, "mixed")}
+            if config.train.mode == "probe":
+                runs[CEILING] = (p_weak_b, "xent", gold_arr, "mistake-model")
+                runs[ZERO_GOLD] = (p_weak_b, "xent", none, "mistake-model")
+                runs[AGREEMENT] = (p_weak_b, "xent", none, "mistake-model")
+                rng = np.random.default_rng([seed, 21])
+                order = rng.permutation(len(half_b))
+                for share in config.gold_shares:
+                    some = none.copy()
+                    pick = order[:max(1, round(share / 100 * len(half_b)))]
+                    some[pick] = gold_arr[pick]
+                    runs[f"{ZERO_GOLD}+{share:g}%"] = (p_weak_b, "xent", some, "mistake-model")
+            else:
+                runs = {CEILING: runs[CEILING_FEATURES]}
+            # Burns et al.'s runs: the truth head learns from the targets alone
+            runs.update({f"w2s-{loss}": (p_weak_b, loss, none, "mixed") for loss in config.losses})
+            for method, (targets, loss, gold, how) in runs.items():
                 t0 = datetime.now()
-                # Burns et al.'s runs: the truth head learns from the targets alone
-                cfg = config.train.model_copy(update={"loss": loss, "seed": seed,
-                                                      "method": "mixed"})
+                cfg = config.train.model_copy(update={"loss": loss, "seed": seed, "method": how})
+                if method == AGREEMENT:
+                    cfg = cfg.model_copy(update={"zero_gold": cfg.zero_gold.model_copy(
+                        update={"method": "agreement"})})
                 version = versions.of_experiment(config.train.mode, method, seed)
-                chosen = trainer.fit(half_b, targets, -np.ones(len(half_b), int), cfg, version)
+                chosen = trainer.fit(half_b, targets, gold, cfg, version)
                 p_weak_head, probs[method] = trainer.predict(version, "test")
+                n_gold = int((gold >= 0).sum()) or (len(items_b) if method == CEILING_FEATURES else 0)
                 store.write([TrainingRound(
                     campaign_id=exp_id, round=seed, loss=loss,
-                    n_weak=0 if method == CEILING else len(items_b),
-                    n_gold=len(items_b) if method == CEILING else 0, model_version=version,
+                    n_weak=0 if method == CEILING_FEATURES else len(items_b),
+                    n_gold=n_gold, model_version=version,
                     started_at=t0, details={"method": method, "mode": config.train.mode, **chosen})])
                 store.write([*_predictions(exp_id, seed, test, "true", probs[method], version),
                              *_predictions(exp_id, seed, test, "weak", p_weak_head, version)])
@@ -211,7 +241,7 @@ def run_experiment(store: Store, config: ExperimentConfig, workspace: str | Path
     for method, h in stacked.items():
         result.accuracy[method] = float(np.nanmean(h))
     keep = ~np.isnan(stacked[WEAK]).any(axis=0)
-    for method in [versions.ZERO_SHOT, *runs.keys() - {CEILING}]:
+    for method in [versions.ZERO_SHOT, *sorted(runs.keys() - {CEILING})]:
         result.pgr[method] = pgr_ci(stacked[WEAK][:, keep], stacked[method][:, keep],
                                     stacked[CEILING][:, keep], config.n_boot)
     summary = [Metric(campaign_id=exp_id, round=0, name=f"acc:{m}", scope="summary", value=v)

@@ -14,7 +14,7 @@ from w2s.oracles import ask
 from w2s.store import Metric, Prediction, TrainingRound, queries, versions
 from w2s.store import Purpose
 
-from .context import MISTAKES, Context
+from .context import MISTAKES, SOURCES, Context
 from .contrast.report import SupervisorReport, describe, reactions
 from .contrast.write import as_item, opened, pick_parents, write_contrasts
 from .evaluate import all_have_gold, correct
@@ -273,10 +273,16 @@ def _mistake_estimates(ctx: Context, state: CampaignState) -> list[Metric]:
     est = ctx.trainer.supervisor_accuracy(state.model_version, "train",
                                           np.array([k for k, _ in rows]),
                                           np.array([p > 0.5 for _, p in rows], int))
+    # and what the zero-gold head trusted where: each label-free source's accuracy
+    sources = ctx.trainer.source_accuracy(state.model_version)
     return [Metric(campaign_id=ctx.campaign_id, round=state.round, name=f"{name}:{region}",
                    scope=MISTAKES, value=v)
             for region, vals in est.items()
-            for name, v in zip(("supervisor_acc", "supervisor_acc_lo", "supervisor_acc_hi"), vals)]
+            for name, v in zip(("supervisor_acc", "supervisor_acc_lo", "supervisor_acc_hi"), vals)
+            ] + [Metric(campaign_id=ctx.campaign_id, round=state.round,
+                        name=f"{name}:{source}:{region}", scope=SOURCES, value=v)
+                 for region, by_source in sources.items() for source, vals in by_source.items()
+                 for name, v in zip(("source_acc", "source_acc_lo", "source_acc_hi"), vals)]
 
 
 def _mean(x: np.ndarray) -> float | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from w2s.agent.config import CampaignConfig, logged_config
-from w2s.agent.context import MISTAKES
+from w2s.agent.context import MISTAKES, SOURCES
 from w2s.agent.contrast.report import SupervisorReport, reactions
 from w2s.checks import VIOLATION
 from w2s.agent.training.trainers import OTHER
@@ -218,6 +218,7 @@ def audit_campaign(store: Store, campaign_id: str) -> dict:
         "methods": {m: _scores(p, test, supervised, floor, ceiling) for m, p in methods.items()},
         "categories": grid,
         "mistakes": _mistakes(logged, final["round"], test),
+        "sources": _sources(logged, rounds[0][0], test, methods.get(versions.ZERO_SHOT)),
         "supervisor": _supervisor(store, campaign_id),
     }
 
@@ -261,6 +262,35 @@ def _mistakes(logged: dict, round: int, test: TestSet) -> list[dict]:
                     "lo": e.get("supervisor_acc_lo"), "hi": e.get("supervisor_acc_hi"),
                     "true": _rate((test.supervisor[m] == test.gold[m]).astype(float)),
                     "n_test": int(m.sum())})
+    return out
+
+
+def _sources(logged: dict, round: int, test: TestSet, zero_shot: np.ndarray | None) -> list[dict]:
+    """What the zero-gold head trusted where: per category, the label model's estimate
+    of the supervisor's and of the zero-shot answers' accuracy on the pool (round 0,
+    no gold), beside their accuracy on the test items (evaluation gold)."""
+    est: dict[str, dict[str, dict[str, float]]] = {}
+    for (r, name, scope), v in logged.items():
+        if r == round and scope == SOURCES:
+            kind, source, region = name.split(":", 2)
+            est.setdefault(region, {}).setdefault(source, {})[kind] = v
+    named = [r for r in est if r != OTHER]
+    said = {"supervisor": test.supervisor, "zero-shot": zero_shot}
+    out = []
+    for region, by_source in sorted(est.items()):
+        inside = (np.isin(test.categories, named, invert=True) if region == OTHER
+                  else test.categories == region)
+        if region == OTHER and not inside.any():
+            continue  # the label model's slot for items of no training category: none here
+        row = {"region": region, "n_test": int(inside.sum())}
+        for source, answers in said.items():
+            e = by_source.get(source, {})
+            m = inside & (test.gold >= 0) & (answers >= 0 if answers is not None else False)
+            row[source] = {"estimate": e.get("source_acc"), "lo": e.get("source_acc_lo"),
+                           "hi": e.get("source_acc_hi"),
+                           "true": (None if answers is None else
+                                    _rate((answers[m] == test.gold[m]).astype(float)))}
+        out.append(row)
     return out
 
 

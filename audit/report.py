@@ -85,6 +85,15 @@ def tables(a: dict) -> list[tuple[str, list[str], list[list[str]]]]:
                     ["category", "estimated", "interval", "on test", "test items"],
                     [[m["region"], f3(m["estimate"]), f"[{f3(m['lo'])}, {f3(m['hi'])}]",
                       f3(m["true"]), str(m["n_test"])] for m in a["mistakes"]]))
+    if a.get("sources"):
+        def cell(e):
+            return f"{f3(e['estimate'])} [{f3(e['lo'])}, {f3(e['hi'])}]"
+        out.append(("which source the zero-gold head trusted where (label model, no gold): "
+                    "each source's accuracy per category, estimated on the pool [95% interval], "
+                    "beside its accuracy on test items (evaluation gold)",
+                    ["category", "supervisor est.", "on test", "zero-shot est.", "on test"],
+                    [[s["region"], cell(s["supervisor"]), f3(s["supervisor"]["true"]),
+                      cell(s["zero-shot"]), f3(s["zero-shot"]["true"])] for s in a["sources"]]))
     out.extend(supervisor_tables(a.get("supervisor")))
     budgets = ", ".join(f"{o['name']}: {o['role']}, budget "
                         f"{'unlimited' if o['budget'] is None else o['budget']}"

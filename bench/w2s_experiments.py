@@ -1,8 +1,17 @@
 """Weak-to-strong on shipped tasks: `w2s experiment` per task and supervisor, one table.
 
-    python bench/w2s_experiments.py [--tasks builtin,amazon,sciq,ethics-justice]
+    python bench/w2s_experiments.py [--tasks builtin,amazon,sciq,ethics-justice,mmlu,truthfulqa]
         [--weak tfidf,probe:smollm2] [--seeds 3] [--n-train 1200] [--n-test 1000]
-        [--losses xent,logconf] [--model NAME|PATH] [--engine vllm|hf]
+        [--losses xent,logconf] [--gold 1,2] [--model NAME|PATH] [--engine vllm|hf]
+
+Per task and supervisor, on the same test items: the supervisor, the student's
+zero-shot answers, naive W2S (xent) and logconf (Burns et al.), a probe trained where
+supervisor and zero-shot agree, the zero-gold head (the campaign's round 0: a label
+model over supervisor, zero-shot answers and a probe on features), the same after
+`--gold` % of the student's half as random gold (through the mistake model), and two
+ceilings: the truth head with every gold label (it reads the zero-shot answers too:
+PGR's denominator) and the probe on features alone (the ceiling before). Cells are
+seed-averaged accuracy and PGR with a 95 % bootstrap CI over test items.
 
 Student features and zero-shot answers are cached in the bench workspace, so each
 task pays for them once (the first supervisor's row carries that time) and a rerun
@@ -15,11 +24,14 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
+
 from rich.console import Console
 from rich.table import Table
 
 from w2s.agent.evaluate import pgr_text
-from w2s.agent.experiment import CEILING, WEAK, ExperimentConfig, run_experiment
+from w2s.agent.experiment import (AGREEMENT, CEILING, CEILING_FEATURES, WEAK, ZERO_GOLD,
+                                  ExperimentConfig, run_experiment)
 from w2s.store.versions import ZERO_SHOT
 from w2s.agent.student import StudentConfig
 from w2s.store import Store, StoreError
@@ -33,6 +45,8 @@ TASKS = {
     "sciq": ("sciq", None, None),
     "ethics-justice": ("ethics", ["justice"], None),
     "ethics-commonsense": ("ethics", ["commonsense"], 400),
+    "mmlu": ("mmlu", None, 400),  # correct vs one wrong option; each option group a question
+    "truthfulqa": ("truthfulqa", None, None),
 }
 
 
@@ -53,6 +67,7 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=1000)
     ap.add_argument("--weak", default="tfidf,probe:smollm2")
     ap.add_argument("--losses", default="xent,logconf")
+    ap.add_argument("--gold", default="1,2", help="shares (%%) of random gold after round 0")
     ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--engine", default="vllm")
     ap.add_argument("--workspace", default="bench-workspace")
@@ -61,6 +76,7 @@ def main() -> None:
     console = Console(width=200)
     workspace = Path(args.workspace)
     losses = [x for x in args.losses.split(",") if x]
+    shares = [float(x) for x in args.gold.split(",") if x]
     rows = []
     with Store.in_workspace(workspace) as store:
         for task in args.tasks.split(","):
@@ -70,7 +86,7 @@ def main() -> None:
                 cfg = ExperimentConfig(dataset=dataset, categories=categories,
                                        max_text_chars=max_chars, weak=weak,
                                        seeds=list(range(args.seeds)), n_train=args.n_train,
-                                       n_test=args.n_test, losses=losses,
+                                       n_test=args.n_test, losses=losses, gold_shares=shares,
                                        student=StudentConfig(model=args.model,
                                                              engine=args.engine))
                 start = time.monotonic()
@@ -80,19 +96,31 @@ def main() -> None:
                 console.log(f"{task} / {weak}: " + ", ".join(
                     f"{m} {a:.3f}" for m, a in sorted(result.accuracy.items())))
 
+    methods = [ZERO_SHOT, *[f"w2s-{loss}" for loss in losses], AGREEMENT, ZERO_GOLD,
+               *[f"{ZERO_GOLD}+{g:g}%" for g in shares], CEILING_FEATURES]
+    names = {ZERO_SHOT: "zero-shot", "w2s-xent": "naive", AGREEMENT: "agreement",
+             ZERO_GOLD: "zero-gold (0)", CEILING_FEATURES: "ceiling on features",
+             **{f"{ZERO_GOLD}+{g:g}%": f"zero-gold +{g:g} % gold" for g in shares}}
     table = Table(title=f"weak-to-strong, student {args.model} probe heads, {args.seeds} "
-                        "seeds, PGR with 95% bootstrap CI over test items")
-    for col in ["task", "weak", "train/test", "weak acc", "zero-shot", "ceiling",
-                *[f"{loss} acc" for loss in losses], *[f"{loss} PGR" for loss in losses], "time"]:
-        table.add_column(col, justify="left" if col == "task" else "right")
+                        "seeds: accuracy, PGR [95% bootstrap CI over test items]")
+    for col in ["task / weak", "train/test", "weak", "ceiling",
+                *[names.get(m, m.removeprefix("w2s-")) for m in methods], "time"]:
+        table.add_column(col, justify="left" if col == "task / weak" else "right")
     for task, weak, r, seconds in rows:
         acc = r.accuracy
-        pgrs = [r.pgr[f"w2s-{loss}"] for loss in losses]
-        table.add_row(task, weak, f"{r.n_train}/{r.n_test}", f"{acc[WEAK]:.3f}", f"{acc[ZERO_SHOT]:.3f}",
-                      f"{acc[CEILING]:.3f}", *[f"{acc[f'w2s-{loss}']:.3f}" for loss in losses],
-                      *[pgr_text(*p) for p in pgrs],
-                      f"{seconds:.0f} s")
+
+        def cell(m):
+            if m not in acc:
+                return "–"
+            return f"{acc[m]:.3f} {pgr_text(*r.pgr[m])}" if m in r.pgr else f"{acc[m]:.3f}"
+
+        table.add_row(f"{task} / {weak}", f"{r.n_train}/{r.n_test}", f"{acc[WEAK]:.3f}",
+                      f"{acc[CEILING]:.3f}", *[cell(m) for m in methods], f"{seconds:.0f} s")
     console.print(table)
+    zero = [r.pgr[ZERO_GOLD][0] for *_, r, _ in rows if ZERO_GOLD in r.pgr]
+    if zero:
+        console.print(f"median zero-gold PGR over {len(zero)} settings: {np.median(zero):+.2f} "
+                      "(target >= 0.7)")
 
 
 if __name__ == "__main__":
