@@ -180,3 +180,24 @@ def test_cli_json_tables_and_read_only_sql(log):
     assert missing.exit_code == 2 and "no campaign 'nope'" in missing.output
     with Store.in_workspace(ws) as again:
         assert again.sql("SELECT count(*) FROM labels")[0][0] == 15
+
+
+def test_the_audit_says_which_source_the_zero_gold_head_trusted_where(log):
+    """The label model's estimates per category (logged at round 0) beside each
+    source's accuracy on the test items: the supervisor's and the zero-shot answers'."""
+    from w2s.agent.context import SOURCES
+    from w2s.audit.report import tables
+
+    store, _ = log
+    est = {("supervisor", "a"): (0.7, 0.6, 0.8), ("zero-shot", "a"): (0.5, 0.4, 0.6)}
+    store.write([Metric(campaign_id="c1", round=0, name=f"{kind}:{source}:{region}",
+                        scope=SOURCES, value=v)
+                 for (source, region), vals in est.items()
+                 for kind, v in zip(("source_acc", "source_acc_lo", "source_acc_hi"), vals)])
+    a = audit_campaign(store, "c1")
+    (row,) = a["sources"]
+    assert row["region"] == "a" and row["n_test"] == 6
+    assert row["supervisor"] == {"estimate": 0.7, "lo": 0.6, "hi": 0.8, "true": pytest.approx(4 / 6)}
+    assert row["zero-shot"]["estimate"] == 0.5 and row["zero-shot"]["true"] == pytest.approx(3 / 6)
+    title, header, rows = next(t for t in tables(a) if t[0].startswith("which source"))
+    assert rows == [["a", "0.700 [0.600, 0.800]", "0.667", "0.500 [0.400, 0.600]", "0.500"]]
