@@ -91,9 +91,8 @@ def main() -> None:
     depth = n_layers(full)
     for row in [r for r in args.rows.split(",") if r]:
         dtype, block = row.split(":")
-        extra = [] if dtype == "float32" else ["--dtype", dtype]
         student = Student(StudentConfig(model=str(full), serve=serve.model_copy(
-            update={"block_size": int(block), "extra_args": extra})), workspace)
+            update={"block_size": int(block), "dtype": dtype})), workspace)
         chat = student.prompts(items, loaded.dataset, [Head.true])
         with student:  # the server's start and a warm-up stay outside the timing
             student.predict(items[:8], loaded.dataset, [Head.true])

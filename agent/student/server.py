@@ -34,6 +34,9 @@ class ServeConfig(BaseModel):
     # attention takes; its default of 128 is longer than the chat prompts' shared system
     # turn, which then never fills a block, and the prefix cache never hits)
     block_size: int | None = Field(default=None, ge=1)
+    # auto: vLLM's choice on a GPU, float32 on the CPU. bfloat16 ran 2.1x faster on a
+    # CPU with avx512_bf16 (bench/zero_shot_throughput.py), its answers within ~1e-2
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
     enable_lora: bool = True
     max_lora_rank: int = 16
     startup_timeout_s: float = 900.0
@@ -96,8 +99,10 @@ class VLLMServer:
         if c.enable_lora:
             cmd += ["--enable-lora", "--max-lora-rank", str(c.max_lora_rank)]
         if not _on_gpu(c.device):
-            # measured on CPU: bf16 is 7.5x slower; eager mode is ready in ~30 s, not ~100 s
-            cmd += ["--dtype", "float32", "--enforce-eager"]
+            # eager mode is ready in ~30 s, not ~100 s
+            cmd += ["--dtype", "float32" if c.dtype == "auto" else c.dtype, "--enforce-eager"]
+        elif c.dtype != "auto":
+            cmd += ["--dtype", c.dtype]
         return cmd + c.extra_args
 
     def _short_tmp(self) -> Path:

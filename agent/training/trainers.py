@@ -387,7 +387,7 @@ def prompt_features(student: Student, prompts: list[str], cache: Path,
             if opened and not keep_open:  # keep_open: the caller closes it; later sets skip a start
                 student.close()
 
-    return _cached(cache, stable_id("features", student.model_version, *prompts), compute)
+    return _cached(cache, stable_id("features", *_version(student), *prompts), compute)
 
 
 def zero_shot(student: Student, items: Sequence[Item], dataset: Dataset, cache: Path,
@@ -402,4 +402,10 @@ def zero_shot(student: Student, items: Sequence[Item], dataset: Dataset, cache: 
             return student.predict(items, dataset, [Head.true],
                                    on_batch=lambda b: advance(len(b)))[Head.true]
 
-    return _cached(cache, stable_id("zero-shot", student.model_version, *prompts), compute)
+    return _cached(cache, stable_id("zero-shot", *_version(student), *prompts), compute)
+
+
+def _version(student: Student) -> list[str]:
+    """What names a student's numbers in the caches: the model, and its dtype if set."""
+    dtype = student.config.serve.dtype
+    return [student.model_version] + ([] if dtype == "auto" else [dtype])
