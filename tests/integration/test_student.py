@@ -3,6 +3,7 @@ server, transformers in-process, real items from the shared data, a DuckDB file.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,32 @@ def test_vllm_server_and_transformers_agree_on_100_real_items(vllm_server, model
     logged = store.select(Prediction, "campaign_id = 'agree'")
     assert len(logged) == 200 and {p.model_version for p in logged} == {model_dir.name}
     store.close()
+
+
+def test_zero_shot_answers_with_the_prefix_cache_equal_those_without(vllm_server, sciq_100,
+                                                                     tmp_path):
+    """The zero-shot answers every item gets (pool and test, one cached pass) through a
+    server whose 32-token blocks let the prefix cache skip the shared system turn equal
+    those of a server that never hits it (vLLM's CPU default of 128-token blocks)."""
+    from w2s.agent.student import ServeConfig
+    from w2s.agent.training.trainers import zero_shot
+
+    dataset, items, _ = sciq_100
+    cached = zero_shot(Student(StudentConfig(model=SMOLLM2, url=vllm_server.url), tmp_path),
+                       items, dataset, tmp_path / "cache", lambda _: None)
+    fresh = zero_shot(Student(StudentConfig(model=SMOLLM2, serve=ServeConfig(
+        block_size=128, enable_lora=False)), tmp_path), items, dataset, tmp_path / "other",
+        lambda _: None)
+    assert np.abs(cached - fresh).max() <= 1e-3
+    assert np.abs(fresh - 0.5).max() > 0.05  # real answers, not all alike
+    deadline = time.monotonic() + 20  # the server logs its cache hit rate every 10 s
+    while True:
+        hits = [float(h) for h in re.findall(r"Prefix cache hit rate: ([\d.]+)%",
+                                             vllm_server.log_path.read_text())]
+        if max(hits, default=0) > 0 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert max(hits, default=0) > 0, "the shared system turn never hit the prefix cache"
 
 
 def test_hf_engine_features_are_last_token_hidden_states(model_dir):

@@ -51,3 +51,34 @@ def test_probe_mode_takes_features_and_zero_shot_from_their_own_servers(monkeypa
     assert feats.config.serve.runner == "pooling" and not feats.config.serve.enable_lora
     f = t.feats["train"]["true"]
     assert np.array_equal(t.feats["train"]["weak"], f) and np.allclose(f.mean(0), 0, atol=1e-5)  # one standardized set
+
+
+def test_zero_shot_answers_come_for_every_item_in_one_pass(monkeypatch, tmp_path):
+    """Pool and test items are answered in one pass (one server start), the features'
+    server closed first (never two copies of the model), and split back by position."""
+    FakeStudent.made = []
+    monkeypatch.setattr(trainers, "Student", FakeStudent)
+    monkeypatch.setattr(trainers, "needs_prepare", lambda model: False)
+    monkeypatch.setattr(trainers, "feature_layer", lambda folder, depth: 20)
+    monkeypatch.setattr(trainers, "truncated", lambda folder, layers: Path(f"{folder}.layers-{layers}"))
+    monkeypatch.setattr(trainers, "prompt_features",
+                        lambda student, prompts, *a, **k: np.random.default_rng(0).normal(
+                            size=(len(prompts), 8)))
+    passes, closed = [], []
+    monkeypatch.setattr(FakeStudent, "close", lambda self: closed.append(self.chat))
+
+    def answers(student, items, *a, **k):
+        passes.append([i.id for i in items])
+        return np.array([0.1 + 0.08 * int(i.id.split(":")[1]) for i in items])
+
+    monkeypatch.setattr(trainers, "zero_shot", answers)
+    items = [Item(id=f"d:{k}", dataset="d", split="train" if k < 6 else "test", category="c",
+                  text=f"item {k}") for k in range(10)]
+    t = trainers.ProbeTrainer(StudentConfig(model="some-model"),
+                              Dataset(name="d", labels=["no", "yes"], question="?"),
+                              items[:6], items[6:], tmp_path / "models", tmp_path)
+    test, train = t.zero_shot_logits("test"), t.zero_shot_logits("train")
+    assert passes == [[i.id for i in items]] and closed == [False]
+    p = 0.1 + 0.08 * np.arange(10)
+    assert np.allclose(train, np.log(p[:6] / (1 - p[:6])))
+    assert np.allclose(test, np.log(p[6:] / (1 - p[6:])))
