@@ -91,8 +91,13 @@ class Pairs:
 class MistakeModel:
     """Fit on gold items: z (weak-head logits), regions (int, -1 none), x (features)."""
 
-    def __init__(self, config: MistakeConfig, n_regions: int, dim: int):
+    def __init__(self, config: MistakeConfig, n_regions: int, dim: int, n_sources: int = 1,
+                 center: np.ndarray | None = None):
+        # n_sources > 1: z has a column per source (the weak head's logit first), each
+        # weighed over all regions and per region; center: the prior's mean (None: "the
+        # first source is right", a = 1, b = 0), e.g. the zero-gold head's coefficients
         self.config, self.n_regions, self.dim = config, n_regions, dim
+        self.n_sources, self.center = n_sources, center
         self.mean = self.prior_mean()
         # the evidence's rows: gold (weights p(1-p) at the MAP), then contrast pairs
         # (weights 1 / pair_sd^2); None when there is neither
@@ -102,9 +107,15 @@ class MistakeModel:
         self.kept = False  # the guard kept the prior's mean (see tuned)
 
     def prior_mean(self) -> np.ndarray:
-        mean = np.zeros(2 + 2 * self.n_regions + 2 * self.dim)
+        if self.center is not None:
+            return np.asarray(self.center, np.float64).copy()
+        mean = np.zeros(self.n_params)
         mean[0] = 1.0
         return mean
+
+    @property
+    def n_params(self) -> int:
+        return 2 + 2 * self.n_regions + 2 * self.dim + (self.n_sources - 1) * (1 + self.n_regions)
 
     def prior_precision(self) -> np.ndarray:
         c, g, d = self.config, self.n_regions, self.dim
@@ -112,17 +123,21 @@ class MistakeModel:
         # a typical standardized x has |x|^2 = dim: w.x has sd feature_sd when each
         # weight has variance feature_sd^2 / dim
         feature = d / c.feature_sd ** 2 if c.feature_sd > 0 else 1e12
+        k = self.n_sources - 1
         return np.concatenate([[1 / c.slope_sd ** 2] * 2, [region] * 2 * g,
-                               [feature] * 2 * d])
+                               [feature] * 2 * d, [1 / c.slope_sd ** 2] * k, [region] * k * g])
 
     def design(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """[n, params]: the truth logit is design @ theta."""
-        z = np.asarray(z, np.float64)[:, None]
+        """[n, params]: the truth logit is design @ theta. z: [n] the belief's logit, or
+        [n, n_sources] with each other source's logit after it."""
+        z = np.asarray(z, np.float64).reshape(len(z), -1)
+        z, others = z[:, :1], z[:, 1:]
         onehot = np.zeros((len(z), self.n_regions))
         known = (regions >= 0) & (regions < self.n_regions)
         onehot[np.flatnonzero(known), regions[known]] = 1
         x = np.asarray(x, np.float64)
-        return np.hstack([z, np.ones_like(z), onehot * z, onehot, x * z, x])
+        return np.hstack([z, np.ones_like(z), onehot * z, onehot, x * z, x, others,
+                          (onehot[:, None, :] * others[:, :, None]).reshape(len(z), -1)])
 
     def pair_design(self, pairs: "Pairs") -> tuple[np.ndarray, np.ndarray]:
         """([m, params], [m]): the truth logit's change across each pair (item minus
@@ -139,6 +154,7 @@ class MistakeModel:
         trust = 2 + 2 * self.n_regions
         target = -rows[:, :trust] @ self.prior_mean()[:trust]
         rows[:, :trust] = 0
+        rows[:, trust + 2 * self.dim:] = 0  # the sources' weights are trust terms too
         return rows, target
 
     def fit(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
@@ -201,28 +217,32 @@ class MistakeModel:
     @classmethod
     def tuned(cls, config: MistakeConfig, n_regions: int, z: np.ndarray,
               regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
-              pairs: "Pairs | None" = None) -> "MistakeModel":
+              pairs: "Pairs | None" = None, center: np.ndarray | None = None) -> "MistakeModel":
         """Fit with the config's spreads, or (tune) with the GRID's best by evidence."""
         evidence = len(gold) or (pairs is not None and len(pairs.z))
         grid = GRID if config.tune and evidence else [(config.region_sd, config.feature_sd)]
+        sources = 1 if np.ndim(z) == 1 else np.shape(z)[1]
         fits = [cls(config.model_copy(update={"region_sd": r, "feature_sd": f}), n_regions,
-                    x.shape[1]).fit(z, regions, x, gold, pairs) for r, f in grid]
+                    x.shape[1], sources, center).fit(z, regions, x, gold, pairs)
+                for r, f in grid]
         best = max(fits, key=lambda m: m.evidence())
+        prior = cls(config, n_regions, x.shape[1], sources, center)
         if config.guard and len(gold) and not best._pair_target.size and (
-                best.evidence() <= cls.staying(z, gold)
-                or best.held_out_loss(z, regions, x, gold) >= cls.held_out_staying(z, gold)):
+                best.evidence() <= prior.staying(z, regions, x, gold)
+                or best.held_out_loss(z, regions, x, gold)
+                >= prior.held_out_staying(z, regions, x, gold)):
             # the gold does not favour moving away from the belief (staying has no
             # parameters to pay for), or moving does not predict bought labels it has
             # not seen better than staying: the truth head stays where it was
             best.mean, best.kept = best.prior_mean(), True
         return best
 
-    @staticmethod
-    def staying(z: np.ndarray, gold: np.ndarray) -> float:
+    def staying(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray,
+                gold: np.ndarray) -> float:
         """log p(gold | the prior's mean): the evidence for "the belief is right as it
-        is" (a = 1, b = 0, no region or feature term), a model with nothing to fit."""
-        z = np.asarray(z, np.float64)
-        return float(np.sum(np.asarray(gold) * z - np.logaddexp(0, z)))
+        is" (no term moves from the prior's mean), a model with nothing to fit."""
+        logit = self.logits(z, regions, x)
+        return float(np.sum(np.asarray(gold) * logit - np.logaddexp(0, logit)))
 
     def held_out_loss(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray,
                       gold: np.ndarray, folds: int = 10) -> float:
@@ -234,17 +254,17 @@ class MistakeModel:
         loss = 0.0
         for f in range(fold.max() + 1):
             train, held = fold != f, fold == f
-            model = type(self)(self.config, self.n_regions, self.dim).fit(
+            model = type(self)(self.config, self.n_regions, self.dim, self.n_sources,
+                               self.center).fit(
                 z[train], regions[train], x[train], gold[train])
             logit = model.logits(z[held], regions[held], x[held])
             loss += float(np.sum(np.logaddexp(0, logit) - gold[held] * logit))
         return loss / n
 
-    @staticmethod
-    def held_out_staying(z: np.ndarray, gold: np.ndarray) -> float:
-        """The same loss for "the belief is right as it is" (a = 1, b = 0, nothing fit)."""
-        z = np.asarray(z, np.float64)
-        return float(np.mean(np.logaddexp(0, z) - np.asarray(gold) * z))
+    def held_out_staying(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray,
+                         gold: np.ndarray) -> float:
+        """The held-out loss of "the belief is right as it is" (nothing fit)."""
+        return -self.staying(z, regions, x, gold) / len(gold)
 
     def logits(self, z: np.ndarray, regions: np.ndarray, x: np.ndarray) -> np.ndarray:
         return self.design(z, regions, x) @ self.mean
@@ -311,9 +331,12 @@ class MistakeModel:
         return out
 
     def state(self) -> dict[str, np.ndarray]:
-        out = {"mistake_mean": self.mean, "mistake_shape": np.array([self.n_regions, self.dim]),
+        out = {"mistake_mean": self.mean,
+               "mistake_shape": np.array([self.n_regions, self.dim, self.n_sources]),
                "mistake_prior": np.array([self.config.slope_sd, self.config.region_sd,
                                           self.config.feature_sd, self.config.pair_sd or 0])}
+        if self.center is not None:
+            out["mistake_center"] = self.center
         if self._gold is not None:
             out["mistake_gold_design"], out["mistake_gold_w"] = self._gold
             out["mistake_gold_y"] = self._gold_labels
@@ -323,9 +346,10 @@ class MistakeModel:
     @classmethod
     def from_state(cls, data) -> "MistakeModel":
         slope, region, feature, *pair = (float(v) for v in data["mistake_prior"])
-        g, d = (int(v) for v in data["mistake_shape"])
+        g, d, *k = (int(v) for v in data["mistake_shape"])
         model = cls(MistakeConfig(slope_sd=slope, region_sd=region, feature_sd=feature,
-                                  pair_sd=pair[0] if pair and pair[0] > 0 else None), g, d)
+                                  pair_sd=pair[0] if pair and pair[0] > 0 else None), g, d,
+                    k[0] if k else 1, data["mistake_center"] if "mistake_center" in data else None)
         model.mean = np.array(data["mistake_mean"])
         if "mistake_gold_design" in data:
             model._gold = (np.array(data["mistake_gold_design"]), np.array(data["mistake_gold_w"]))

@@ -173,8 +173,9 @@ def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.nda
         model = LabelModel.with_intervals(votes, regions, n_regions, zg.strength, zg.iterations,
                                            seed=config.seed)
         head.accuracy = model.intervals()
-        head.stack = fit_stacker(np.stack([z, zero_shot - threshold, probe], 1),
-                                 model.posterior(votes, regions, n_regions), regions, n_regions)
+        head.stack, (head.probe_weight,) = fit_stacker(
+            np.stack([z, zero_shot - threshold], 1), probe[:, None],
+            model.posterior(votes, regions, n_regions), regions, n_regions)
     if len(_ZERO_GOLD) > 8:
         _ZERO_GOLD.clear()
     _ZERO_GOLD[key] = head
@@ -293,17 +294,24 @@ class ProbeHeads:
             # an edit has no zero-shot answer of its own: its zero-shot input sits at the cut
             pairs = Pairs(z[at], self._prior_logits(edits, edits, regions[at], None),
                           regions[at], x[at], edits, consistency.edit_flips)
+        center = self.zero_gold.center() if self.zero_gold.method == "label-model" else None
         self.mistakes = MistakeModel.tuned(config.mistakes, n_regions, z[has], regions[has],
-                                           x[has], gold[has], pairs)
+                                           x[has], gold[has], pairs, center)
         self.chosen.update(region_sd=self.mistakes.config.region_sd,
                            feature_sd=self.mistakes.config.feature_sd,
                            kept=self.mistakes.kept)
 
     def _prior_logits(self, feats_weak, feats_true, regions, zero_shot) -> np.ndarray:
-        """What the mistake model corrects: the zero-gold head's truth logit."""
-        return self.zero_gold.logits(self._weak_logits(feats_weak), zero_shot,
-                                     np.asarray(feats_true, np.float64),
-                                     _regions(regions, len(feats_weak)))
+        """The sources the mistake model weighs: the zero-gold head's logit (weak or
+        agreement), or for the label model the weak head's logit and the zero-shot logit
+        past its cut, which its prior weighs as the label model did (`ZeroGold.center`)
+        and gold may weigh anew per region."""
+        z = self._weak_logits(feats_weak)
+        if self.zero_gold.method != "label-model":
+            return self.zero_gold.logits(z, zero_shot, np.asarray(feats_true, np.float64),
+                                         _regions(regions, len(feats_weak)))
+        past = np.zeros(len(z)) if zero_shot is None else zero_shot - self.zero_gold.threshold
+        return np.stack([z, past], 1)
 
     def truth_logits(self, feats_weak, feats_true, regions=None, zero_shot=None) -> np.ndarray:
         xt = torch.as_tensor(feats_true, dtype=torch.float64)

@@ -7,8 +7,9 @@ agree (a third view). A latent-truth label model (Dawid and Skene, with one
 accuracy per source and region, each shrunk toward that source's accuracy over
 all regions) gives each item a posterior; three conditionally independent views
 make the accuracies identifiable without gold. A small stacker then maps what every
-item has (the weak head's logit, the zero-shot logit, the probe's logit, by region)
-to that posterior, so the head predicts test items, which have no weak label.
+item has (per region the weak head's logit and the zero-shot logit, and the probe's
+logit) to that posterior, so the head predicts test items, which have no weak label.
+The mistake model starts from it (`center`), so gold adds to it.
 
 Methods (ZeroGoldConfig.method):
   label-model  the above
@@ -123,19 +124,23 @@ class LabelModel:
         return np.concatenate([self.accuracy[..., None], bounds], -1)
 
 
-def fit_stacker(inputs: np.ndarray, target: np.ndarray, regions: np.ndarray,
-                n_regions: int, shrink: float = 1.0) -> np.ndarray:
-    """[n_regions + 1, 1 + k] coefficients: per region, logit = c + beta . inputs, fit to
-    soft targets; each region's coefficients are drawn toward the pooled ones (penalty
-    `shrink` |theta_r - theta|^2), and items of no region use the pooled ones."""
+def fit_stacker(regional: np.ndarray, pooled_only: np.ndarray, target: np.ndarray,
+                regions: np.ndarray, n_regions: int, shrink: float = 1.0
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic regression to soft targets: per region, logit = c + beta . regional, each
+    region's (c, beta) drawn toward the pooled ones (penalty `shrink` |theta_r - theta|^2),
+    plus gamma . pooled_only, the same in every region. Returns ([n_regions + 1, 1 + k]:
+    row n_regions the pooled coefficients, which items of no region use; gamma)."""
     import torch
 
-    x = torch.as_tensor(np.hstack([np.ones((len(inputs), 1)), inputs]), dtype=torch.float64)
+    x = torch.as_tensor(np.hstack([np.ones((len(regional), 1)), regional]), dtype=torch.float64)
+    extra = torch.as_tensor(pooled_only, dtype=torch.float64)
     y = torch.as_tensor(np.asarray(target, np.float64))
     slot = torch.as_tensor(LabelModel.slot(regions, n_regions))
     pooled = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
+    gamma = torch.zeros(extra.shape[1], dtype=torch.float64, requires_grad=True)
     own = torch.zeros((n_regions + 1, x.shape[1]), dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([pooled, own], lr=1, max_iter=500, tolerance_grad=1e-9,
+    opt = torch.optim.LBFGS([pooled, gamma, own], lr=1, max_iter=500, tolerance_grad=1e-9,
                             tolerance_change=1e-12, history_size=20,
                             line_search_fn="strong_wolfe")
 
@@ -143,15 +148,16 @@ def fit_stacker(inputs: np.ndarray, target: np.ndarray, regions: np.ndarray,
         opt.zero_grad()
         theta = pooled + own[slot]
         loss = (torch.nn.functional.binary_cross_entropy_with_logits(
-            (x * theta).sum(1), y, reduction="sum") + 0.5 * shrink * own.square().sum()
-            + 0.5 * 1e-3 * pooled.square().sum())
+            (x * theta).sum(1) + extra @ gamma, y, reduction="sum")
+            + 0.5 * shrink * own.square().sum()
+            + 0.5 * 1e-3 * (pooled.square().sum() + gamma.square().sum()))
         loss.backward()
         return loss
 
     opt.step(closure)
     coef = (pooled + own).detach().numpy().copy()
     coef[n_regions] = pooled.detach().numpy()  # no region: the pooled coefficients
-    return coef
+    return coef, gamma.detach().numpy().copy()
 
 
 @dataclass
@@ -162,17 +168,13 @@ class ZeroGold:
     threshold: float = 0.0
     probe_v: np.ndarray = field(default_factory=lambda: np.zeros(0))
     probe_b: float = 0.0
-    stack: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    stack: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))  # per region: c, weak, zero-shot
+    probe_weight: float = 0.0  # the probe's logit weighs the same in every region
     n_regions: int = 0
     accuracy: np.ndarray = field(default_factory=lambda: np.zeros((0, 3, 3)))
 
     def probe_logits(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, np.float64) @ self.probe_v + self.probe_b
-
-    def inputs(self, z: np.ndarray, zero_shot: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """Per item: the weak head's logit, the zero-shot logit past its cut, the probe's."""
-        return np.stack([np.asarray(z, np.float64), np.asarray(zero_shot) - self.threshold,
-                         self.probe_logits(x)], 1)
 
     def logits(self, z: np.ndarray, zero_shot: np.ndarray | None, x: np.ndarray,
                regions: np.ndarray) -> np.ndarray:
@@ -182,15 +184,26 @@ class ZeroGold:
             return np.asarray(z, np.float64)
         if self.method == "agreement":
             return self.probe_logits(x)
-        zs = self.threshold + np.zeros(len(z)) if zero_shot is None else zero_shot
-        u = self.inputs(z, zs, x)
+        past = np.zeros(len(z)) if zero_shot is None else zero_shot - self.threshold
         coef = self.stack[LabelModel.slot(regions, self.n_regions)]
-        return coef[:, 0] + (coef[:, 1:] * u).sum(1)
+        return (coef[:, 0] + coef[:, 1] * z + coef[:, 2] * past
+                + self.probe_weight * self.probe_logits(x))
+
+    def center(self) -> np.ndarray:
+        """The label-model head as the mean of the mistake model's prior, whose truth
+        logit is design([weak logit, zero-shot past its cut]) @ theta: with no gold the
+        mistake model is this head, and gold moves it from here."""
+        g, d = self.n_regions, len(self.probe_v)
+        pooled, own = self.stack[g], self.stack[:g] - self.stack[g]
+        return np.concatenate([[pooled[1], pooled[0] + self.probe_weight * self.probe_b],
+                               own[:, 1], own[:, 0], np.zeros(d),
+                               self.probe_weight * self.probe_v, [pooled[2]], own[:, 2]])
 
     def state(self) -> dict[str, np.ndarray]:
         return {"zg_method": np.array(self.method), "zg_threshold": np.array(self.threshold),
                 "zg_probe_v": self.probe_v, "zg_probe_b": np.array(self.probe_b),
-                "zg_stack": self.stack, "zg_n_regions": np.array(self.n_regions),
+                "zg_stack": self.stack, "zg_probe_weight": np.array(self.probe_weight),
+                "zg_n_regions": np.array(self.n_regions),
                 "zg_accuracy": self.accuracy}
 
     @classmethod
@@ -199,5 +212,5 @@ class ZeroGold:
             return cls("weak")
         return cls(str(data["zg_method"]), float(data["zg_threshold"]),
                    np.array(data["zg_probe_v"]), float(data["zg_probe_b"]),
-                   np.array(data["zg_stack"]), int(data["zg_n_regions"]),
-                   np.array(data["zg_accuracy"]))
+                   np.array(data["zg_stack"]), float(data["zg_probe_weight"]),
+                   int(data["zg_n_regions"]), np.array(data["zg_accuracy"]))
