@@ -141,7 +141,7 @@ _ZERO_GOLD: dict[bytes, ZeroGold] = {}
 
 def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.ndarray,
                config: TrainConfig, groups: np.ndarray | None, regions: np.ndarray,
-               n_regions: int, c: float) -> ZeroGold:
+               n_regions: int, c: float, weak_direction: torch.Tensor | None = None) -> ZeroGold:
     """The zero-gold head (zero_gold.py) from the weak labels, the zero-shot answers and
     the features. It reads no gold, so every round of a campaign shares it: kept per
     process by content."""
@@ -157,8 +157,13 @@ def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.nda
     if zg.method == "weak" or len(agree) < 20 or said[agree].all() or not said[agree].any():
         return ZeroGold("weak")
     # the third view: a probe trained where supervisor and zero-shot agree, read out of
-    # fold on those rows (in fold it would echo their votes back)
+    # fold on those rows (in fold it would echo their votes back), on the features less
+    # the weak head's direction (what the supervisor's labels are read from, a surface
+    # cue among it), so that its mistakes are less the supervisor's
     labels = torch.as_tensor(said.astype(float))
+    if weak_direction is not None and zg.orthogonal:
+        u = weak_direction / (weak_direction.norm() + 1e-12)
+        xt = xt - (xt @ u)[:, None] * u[None, :]
     v, b = _fit_xent(xt, labels, agree, c)
     probe = (xt @ v + b).numpy()
     folds = group_folds(len(agree), None if groups is None else np.asarray(groups)[agree],
@@ -167,6 +172,8 @@ def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.nda
         held = agree[folds == f]
         fv, fb = _fit_xent(xt, labels, agree[folds != f], c, (v, b))
         probe[held] = (xt[held] @ fv + fb).numpy()
+    if weak_direction is not None and zg.orthogonal:  # the same probe on raw features
+        v = v - (v @ u) * u
     head = ZeroGold(zg.method, threshold, v.numpy(), float(b), n_regions=n_regions)
     if zg.method == "label-model":
         votes = np.stack([said, answered, probe > 0], 1).astype(float)
@@ -220,7 +227,8 @@ class ProbeHeads:
                 if zero_shot is not None:
                     self.zero_gold = _zero_gold(
                         xt, self._weak_logits(xw), w.numpy(), np.asarray(zero_shot, np.float64),
-                        config, groups, _regions(regions, len(w)), n_regions, c_weak)
+                        config, groups, _regions(regions, len(w)), n_regions, c_weak,
+                        self.v["weak"] if xw.shape == xt.shape else None)
                 self.chosen["zero_gold"] = self.zero_gold.method
                 self._fit_mistakes(xw, xt, g, config, regions, n_regions, consistency,
                                    zero_shot)

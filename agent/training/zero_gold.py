@@ -36,6 +36,8 @@ class ZeroGoldConfig(BaseModel):
     # accuracy starts from: small regions lean on the whole, large ones on themselves
     strength: float = Field(default=20.0, gt=0)
     iterations: int = Field(default=100, ge=1)
+    # the third view's probe reads the features less the weak head's direction
+    orthogonal: bool = True
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
