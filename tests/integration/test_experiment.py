@@ -61,9 +61,11 @@ def test_a_short_run_on_shipped_data_beats_chance_and_is_logged(tmp_path, model_
         assert lo <= point <= hi
     campaign = store.select(Campaign, "id = ?", [result.experiment_id])[0]
     assert campaign.status == "done" and campaign.config["dataset"] == "amazon"
-    assert len(store.select(TrainingRound)) == 2 * 3  # per seed: ceiling, xent, logconf
-    # per seed: ceiling, xent, logconf and zero-shot on the 200 test items
-    assert len(store.select(Prediction, "head = 'true'")) == 2 * 4 * 200
+    # per seed: the two ceilings, the zero-gold head, the agreement probe, xent, logconf
+    assert len(store.select(TrainingRound)) == 2 * 6
+    # per seed: those six and zero-shot on the 200 test items
+    assert len(store.select(Prediction, "head = 'true'")) == 2 * 7 * 200
+    assert {"w2s-zero-gold", "w2s-agreement", "ceiling-features"} <= set(result.accuracy)
     summary = {m.name: m.value for m in store.select(Metric, "scope = 'summary'")}
     assert summary["acc:ceiling"] == pytest.approx(result.accuracy[CEILING])
     assert np.isfinite(summary["pgr:w2s-logconf"])
