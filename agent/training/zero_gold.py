@@ -26,7 +26,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 SOURCES = ("supervisor", "zero-shot", "probe")
-ZERO_GOLD = ("label-model", "agreement", "weak")
 
 
 class ZeroGoldConfig(BaseModel):
