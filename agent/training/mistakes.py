@@ -218,17 +218,19 @@ class MistakeModel:
     def tuned(cls, config: MistakeConfig, n_regions: int, z: np.ndarray,
               regions: np.ndarray, x: np.ndarray, gold: np.ndarray,
               pairs: "Pairs | None" = None, center: np.ndarray | None = None) -> "MistakeModel":
-        """Fit with the config's spreads, or (tune) with the GRID's best by evidence."""
+        """Fit with the config's spreads, or (tune) with the GRID's best by evidence;
+        then the guard (config.guard) keeps the prior's mean unless the gold asks to move."""
         evidence = len(gold) or (pairs is not None and len(pairs.z))
         grid = GRID if config.tune and evidence else [(config.region_sd, config.feature_sd)]
         sources = 1 if np.ndim(z) == 1 else np.shape(z)[1]
         fits = [cls(config.model_copy(update={"region_sd": r, "feature_sd": f}), n_regions,
                     x.shape[1], sources, center).fit(z, regions, x, gold, pairs)
                 for r, f in grid]
-        best = max(fits, key=lambda m: m.evidence())
+        scores = [m.evidence() for m in fits]
+        best = fits[int(np.argmax(scores))]
         prior = cls(config, n_regions, x.shape[1], sources, center)
         if config.guard and len(gold) and not best._pair_target.size and (
-                best.evidence() <= prior.staying(z, regions, x, gold)
+                max(scores) <= prior.staying(z, regions, x, gold)
                 or best.held_out_loss(z, regions, x, gold)
                 >= prior.held_out_staying(z, regions, x, gold)):
             # the gold does not favour moving away from the belief (staying has no
