@@ -153,3 +153,19 @@ def test_without_the_guard_the_spreads_may_move_and_with_it_evidence_still_wins(
     model = MistakeModel.tuned(MistakeConfig(), 3, z[gold], regions[gold], x[gold], truth[gold])
     assert not model.kept
     assert np.mean((model.logits(z, regions, x) > 0) == truth) > 0.9
+
+
+def test_the_mistake_model_with_no_gold_is_the_zero_gold_head():
+    """Its prior's mean (ZeroGold.center) reproduces the head's logit on any item, items
+    of no region included: gold starts from the head, not from the weak head."""
+    from w2s.agent.training.zero_gold import ZeroGold
+
+    rng = np.random.default_rng(0)
+    n_regions, d, n = 3, 5, 50
+    head = ZeroGold("label-model", 0.3, rng.normal(size=d), 0.2,
+                    rng.normal(size=(n_regions + 1, 3)), 0.7, n_regions)
+    z, zero_shot, x = rng.normal(size=n), rng.normal(size=n), rng.normal(size=(n, d))
+    regions = rng.integers(-1, n_regions, n)
+    model = MistakeModel(MistakeConfig(), n_regions, d, 2, head.center())
+    assert model.logits(np.stack([z, zero_shot - 0.3], 1), regions, x) == pytest.approx(
+        head.logits(z, zero_shot, x, regions), abs=1e-9)
