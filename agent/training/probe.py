@@ -117,6 +117,18 @@ def _log_loss(x: torch.Tensor, y: torch.Tensor) -> Callable[[np.ndarray, Params]
     return lambda held, p: float(soft_xent(x[held] @ p[0] + p[1], y[held]))
 
 
+def _content_key(*arrays) -> bytes:
+    """A key for what depends on these arrays only (the per-process caches below)."""
+    return hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)).digest()
+
+
+def _remember(cache: dict, key: bytes, value):
+    if len(cache) > 8:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 _WEAK_HEADS: dict[bytes, tuple[float, torch.Tensor, torch.Tensor]] = {}
 
 
@@ -124,15 +136,12 @@ def _weak_head(x: torch.Tensor, w: torch.Tensor, folds: np.ndarray,
                fixed_c: float | None) -> tuple[float, torch.Tensor, torch.Tensor]:
     """The weak head and its C. It depends on the weak labels only, so the rounds of a
     campaign (which differ by their gold) share it: kept per process by content."""
-    key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in (
-        x.numpy(), w.numpy(), folds, np.array([fixed_c or 0.0])))).digest()
+    key = _content_key(x.numpy(), w.numpy(), folds, np.array([fixed_c or 0.0]))
     if key not in _WEAK_HEADS:
         rows = np.arange(len(w))
         c = fixed_c or choose_c(lambda held, c, s: _fit_xent(x, w, np.setdiff1d(rows, held), c, s),
                                 _log_loss(x, w), folds, rows)
-        if len(_WEAK_HEADS) > 8:
-            _WEAK_HEADS.clear()
-        _WEAK_HEADS[key] = (c, *_fit_xent(x, w, rows, c))
+        _remember(_WEAK_HEADS, key, (c, *_fit_xent(x, w, rows, c)))
     return _WEAK_HEADS[key]
 
 
@@ -146,9 +155,8 @@ def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.nda
     the features. It reads no gold, so every round of a campaign shares it: kept per
     process by content."""
     zg = config.zero_gold
-    key = hashlib.blake2b(b"".join(np.ascontiguousarray(a).tobytes() for a in (
-        xt.numpy(), w, zero_shot, regions, np.array([c, config.seed, n_regions]),
-        np.frombuffer(zg.model_dump_json().encode(), np.uint8)))).digest()
+    key = _content_key(xt.numpy(), w, zero_shot, regions, np.array([c, config.seed, n_regions]),
+                       np.frombuffer(zg.model_dump_json().encode(), np.uint8))
     if key in _ZERO_GOLD:
         return _ZERO_GOLD[key]
     threshold = cut(zero_shot, w)
@@ -183,10 +191,7 @@ def _zero_gold(xt: torch.Tensor, z: np.ndarray, w: np.ndarray, zero_shot: np.nda
         head.stack, (head.probe_weight,) = fit_stacker(
             np.stack([z, zero_shot - threshold], 1), probe[:, None],
             model.posterior(votes, regions, n_regions), regions, n_regions)
-    if len(_ZERO_GOLD) > 8:
-        _ZERO_GOLD.clear()
-    _ZERO_GOLD[key] = head
-    return head
+    return _remember(_ZERO_GOLD, key, head)
 
 
 class ProbeHeads:
